@@ -1,0 +1,132 @@
+"""The error catalogue: every code the mock can answer with, its message and HTTP status.
+
+Codes below 9100 are Capillary's own, with the seed's texts. Codes 9100-9199 are
+capmock's, for refusals the seed asks for but gives no code for; the README lists
+them. The HTTP status of any code can be overridden per fixture (``errorStatus``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Code(IntEnum):
+    INVALID_SOURCE = 8003
+    INVALID_IDENTIFIER = 8013
+    CUSTOMER_NOT_FOUND = 8015
+    INVALID_PROMOTION = 8874
+    INVALID_AWARD = 8877
+    REASON_MISSING = 8882
+    PROGRAM_ID_REQUIRED = 8887
+    AMOUNT_ZERO = 8888
+    TOO_MANY_DECIMALS = 8906
+    INSUFFICIENT_BALANCE = 8907
+    UNKNOWN_CURRENCY = 8911
+    INVALID_REF_TYPE = 9975
+    NOT_ENROLLED = 1218
+    # capmock's own codes
+    MALFORMED_JSON = 9100
+    BODY_NOT_OBJECT = 9101
+    UNSUPPORTED_MEDIA_TYPE = 9102
+    AMOUNT_MISSING = 9103
+    AMOUNT_NOT_A_NUMBER = 9104
+    AMOUNT_NEGATIVE = 9105
+    AMOUNT_TOO_LARGE = 9106
+    REASON_TOO_LONG = 9107
+    INVALID_CATEGORY = 9108
+    PROMOTION_ID_AND_IDENTIFIER = 9109
+    INVALID_INPUT = 9110
+    NOT_FOUND = 9111
+    METHOD_NOT_ALLOWED = 9112
+    AUTHENTICATION_FAILED = 9113
+    ACCESS_DENIED = 9114
+    TOKEN_INVALID = 9115
+    INVALID_CLIENT = 9116
+    ADMIN_TOKEN_REQUIRED = 9117
+    INVALID_FIXTURES = 9118
+    INTERNAL_ERROR = 9199
+
+
+MESSAGES: dict[Code, str] = {
+    Code.INVALID_SOURCE: "Invalid source",
+    Code.INVALID_IDENTIFIER: "Lookup,Invalid identifier passed",
+    Code.CUSTOMER_NOT_FOUND: "Customer not found for the given identifiers",
+    Code.INVALID_PROMOTION: "promotion id passed is invalid",
+    Code.INVALID_AWARD: "points awarded Id passed is invalid",
+    Code.REASON_MISSING: "Reason for adjustment cannot be null",
+    Code.PROGRAM_ID_REQUIRED: "Provide Program Id with Promotion Identifier",
+    Code.AMOUNT_ZERO: "Points to be adjusted cannot be zero",
+    Code.TOO_MANY_DECIMALS: (
+        "decimal places passed: {places} is greater than the configured round decimals: "
+        "{decimals} for programId: {program_id}"
+    ),
+    Code.INSUFFICIENT_BALANCE: (
+        "points to be deducted {amount} is greater than available points for program "
+        "and NegativeBalanceOnReturn config is disabled for org."
+    ),
+    Code.UNKNOWN_CURRENCY: "No alternate currency with name {name} found for programId in org",
+    Code.INVALID_REF_TYPE: "Points awarded ref type is invalid",
+    Code.NOT_ENROLLED: (
+        "Customer not enrolled in loyalty program : customer not found for programId {program_id}"
+    ),
+    Code.MALFORMED_JSON: "Request body is not valid JSON: {detail}",
+    Code.BODY_NOT_OBJECT: "Request body must be a JSON object",
+    Code.UNSUPPORTED_MEDIA_TYPE: "Content-Type must be application/json, got {content_type}",
+    Code.AMOUNT_MISSING: "{field} is required",
+    Code.AMOUNT_NOT_A_NUMBER: "{field} must be a number, got {value}",
+    Code.AMOUNT_NEGATIVE: "{field} must be greater than 0, got {value}",
+    Code.AMOUNT_TOO_LARGE: "{field} must be at most 1000000000000, got {value}",
+    Code.REASON_TOO_LONG: "reasonOfReturn must be at most 50 characters, got {length}",
+    Code.INVALID_CATEGORY: (
+        "pointCategoryTypes must be one of REGULAR, PROMISED, EXTERNAL_TRIGGER_BASED, got {value}"
+    ),
+    Code.PROMOTION_ID_AND_IDENTIFIER: "Provide either promotionId or promotionIdentifier, not both",
+    Code.INVALID_INPUT: "Input is invalid: {detail}",
+    Code.NOT_FOUND: "No such resource: {method} {path}",
+    Code.METHOD_NOT_ALLOWED: "Method {method} is not allowed on {path}",
+    Code.AUTHENTICATION_FAILED: "Authentication failed. Please check username and password.",
+    Code.ACCESS_DENIED: "Access denied: {principal} is not in the Points access group",
+    Code.TOKEN_INVALID: "Authentication failed. The OAuth token is invalid or has expired.",
+    Code.INVALID_CLIENT: "Invalid key or secret",
+    Code.ADMIN_TOKEN_REQUIRED: "The admin API needs the admin token (header X-CAPMOCK-ADMIN-TOKEN)",
+    Code.INVALID_FIXTURES: "Fixtures refused: {detail}",
+    Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
+}
+
+STATUS: dict[Code, int] = {
+    Code.UNSUPPORTED_MEDIA_TYPE: 415,
+    Code.NOT_FOUND: 404,
+    Code.METHOD_NOT_ALLOWED: 405,
+    Code.AUTHENTICATION_FAILED: 401,
+    Code.TOKEN_INVALID: 401,
+    Code.INVALID_CLIENT: 401,
+    Code.ADMIN_TOKEN_REQUIRED: 401,
+    Code.ACCESS_DENIED: 403,
+    Code.INTERNAL_ERROR: 500,
+}
+"""HTTP status of the codes that are not plain invalid input; every other code is 400."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApiError(Exception):
+    """A refusal, as the API reports it: a code and its message with the values filled in."""
+
+    code: Code
+    message: str
+
+    @classmethod
+    def of(cls, code: Code, **values: object) -> ApiError:
+        return cls(code, MESSAGES[code].format(**values))
+
+    def status(self, overrides: dict[int, int] | None = None) -> int:
+        """The HTTP status for this error, after the fixture's ``errorStatus`` overrides."""
+        if overrides and int(self.code) in overrides:
+            return overrides[int(self.code)]
+        return STATUS.get(self.code, 400)
+
+    def envelope(self) -> dict:
+        return {
+            "errors": [{"status": False, "code": int(self.code), "message": self.message}],
+            "warnings": [],
+        }
