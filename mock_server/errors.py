@@ -125,6 +125,11 @@ class ApiError(Exception):
             return overrides[int(self.code)]
         return STATUS.get(self.code, 400)
 
+    @property
+    def status_code(self) -> int:
+        """The default status; Connexion reads it to pick 403 over 401 among auth failures."""
+        return self.status()
+
     def envelope(self) -> dict:
         return {
             "errors": [{"status": False, "code": int(self.code), "message": self.message}],

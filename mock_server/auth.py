@@ -1,0 +1,84 @@
+"""Who may call the API: Capillary-style Basic auth and short-lived OAuth tokens.
+
+Basic auth carries ``username:md5hex(password)``, as Capillary's clients send it.
+OAuth tokens are signed JWTs, so that every worker sharing a secret accepts the
+tokens any of them issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Awaitable, Callable
+
+import jwt
+
+from mock_server.errors import ApiError, Code
+from mock_server.model import Principal, World
+
+POINTS_GROUP = "points"
+
+
+def md5hex(password: str) -> str:
+    """What a Capillary client sends in place of its password."""
+    return hashlib.md5(password.encode("utf-8")).hexdigest()
+
+
+class Authenticator:
+    """Checks credentials against the current world's users and OAuth clients."""
+
+    def __init__(
+        self,
+        world: Callable[[], Awaitable[World]],
+        secret: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._world = world
+        self._secret = secret
+        self._clock = clock
+
+    async def basic(self, username: str, password_md5: str) -> Principal:
+        user = (await self._world()).users.get(username)
+        expected = md5hex(user.secret) if user else ""
+        if user is None or not _same(expected, password_md5.lower()):
+            raise ApiError.of(Code.AUTHENTICATION_FAILED)
+        return user
+
+    async def issue_token(self, key: str, secret: str) -> tuple[str, int]:
+        """A token for an OAuth client, and its lifetime in seconds."""
+        world = await self._world()
+        client = world.oauth_clients.get(key)
+        if client is None or not _same(client.secret, secret):
+            raise ApiError.of(Code.INVALID_CLIENT)
+        ttl = world.token_ttl_seconds
+        now = int(self._clock())
+        claims = {"sub": key, "iat": now, "exp": now + ttl}
+        return jwt.encode(claims, self._secret, algorithm="HS256"), ttl
+
+    async def token(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                options={"verify_exp": False, "require": ["sub", "exp"]},
+            )
+        except jwt.InvalidTokenError:
+            raise ApiError.of(Code.TOKEN_INVALID) from None
+        client = (await self._world()).oauth_clients.get(claims["sub"])
+        if client is None or self._clock() >= claims["exp"]:
+            raise ApiError.of(Code.TOKEN_INVALID)
+        return client
+
+
+def require_points(principal: Principal) -> Principal:
+    """The endpoint needs the Points access group (seed, Prerequisites)."""
+    if POINTS_GROUP not in principal.access_groups:
+        raise ApiError.of(Code.ACCESS_DENIED, principal=principal.name)
+    return principal
+
+
+def _same(expected: str, given: str) -> bool:
+    """Constant-time comparison that also takes non-ASCII input without raising."""
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "replace"))

@@ -1,0 +1,173 @@
+"""Connexion validators that refuse bad requests in the API's own error envelope.
+
+The contract's schemas decide what is valid; this module only decides which
+documented code a violation is reported with (the "shape" rows of the rules table),
+and keeps the amounts exact: JSON bodies are parsed with ``Decimal`` so that
+``100.50`` keeps its two decimal places, as sent.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connexion.datastructures import MediaTypeDict
+from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
+from jsonschema import Draft4Validator, ValidationError
+from starlette.types import Scope
+
+from mock_server.errors import ApiError, Code
+from mock_server.rules import MAX_AMOUNT
+
+BODY_KEY = "capmock.body"
+"""Where the parsed body is left in the ASGI scope's state for the handler."""
+
+PARAMETER_CODES = {
+    ("query", "source"): Code.INVALID_SOURCE,
+    ("path", "userId"): Code.INVALID_IDENTIFIER,
+}
+AMOUNT_FIELDS = ("pointsToBeAdjusted", "valueToBeAdjusted")
+
+
+class EnvelopeParameterValidator(ParameterValidator):
+    """Reports a bad ``source`` as 8003 and a bad ``userId`` as 8013."""
+
+    def validate_request(self, request: Any) -> None:
+        checks = (
+            ("query", self.validate_query_parameter),
+            ("path", self.validate_path_parameter),
+            ("header", self.validate_header_parameter),
+            ("cookie", self.validate_cookie_parameter),
+        )
+        for location, check in checks:
+            for param in self.parameters.get(location, []):
+                problem = check(param, request)
+                if problem:
+                    code = PARAMETER_CODES.get((location, param["name"]))
+                    if code is not None:
+                        raise ApiError.of(code)
+                    raise ApiError.of(Code.INVALID_INPUT, detail=_first_line(problem))
+
+
+class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
+    """Parses JSON exactly (Decimal, no NaN) and reports violations with their codes."""
+
+    async def _parse(self, stream: Any, scope: Scope) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if not raw:
+            return None
+        try:
+            body = json.loads(
+                raw.decode(self._encoding),
+                parse_float=Decimal,
+                parse_constant=_refuse_constant,
+            )
+        except UnicodeDecodeError:
+            raise ApiError.of(
+                Code.MALFORMED_JSON, detail=f"the bytes are not valid {self._encoding}"
+            ) from None
+        except LookupError:
+            raise ApiError.of(
+                Code.MALFORMED_JSON, detail=f"unknown charset {self._encoding}"
+            ) from None
+        except (ValueError, RecursionError) as error:
+            raise ApiError.of(Code.MALFORMED_JSON, detail=_first_line(str(error))) from None
+        scope.setdefault("state", {})[BODY_KEY] = body
+        return body
+
+    def _validate(self, body: Any) -> None:
+        if not isinstance(body, dict):
+            raise ApiError.of(Code.BODY_NOT_OBJECT)
+        errors = list(_validator(self._schema).iter_errors(body))
+        if errors:
+            raise min((_code_for(error, body) for error in errors), key=_rank)
+
+
+_compiled: dict[int, tuple[dict, Draft4Validator]] = {}
+
+
+def _validator(schema: dict) -> Draft4Validator:
+    """Compile each operation's schema once: Connexion builds a new validator per request.
+
+    Keyed by identity; the cache holds the schema itself, so an id is never reused.
+    """
+    entry = _compiled.get(id(schema))
+    if entry is None:
+        entry = (schema, Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER))
+        _compiled[id(schema)] = entry
+    return entry[1]
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _rank(error: ApiError) -> int:
+    """When a body breaks several rules, the first of these codes is reported."""
+    order = [
+        Code.REASON_MISSING,
+        Code.REASON_TOO_LONG,
+        Code.AMOUNT_MISSING,
+        Code.AMOUNT_NOT_A_NUMBER,
+        Code.AMOUNT_NEGATIVE,
+        Code.AMOUNT_TOO_LARGE,
+        Code.INVALID_CATEGORY,
+        Code.INVALID_REF_TYPE,
+    ]
+    return order.index(error.code) if error.code in order else len(order)
+
+
+def _code_for(error: ValidationError, body: dict) -> ApiError:
+    """The documented code for one schema violation of a request body."""
+    field = str(error.path[0]) if error.path else None
+    if field is None and error.validator == "required":
+        missing = [name for name in error.validator_value if name not in body]
+        field = missing[0] if missing else None
+    if field is None and error.validator == "oneOf":
+        amount = "valueToBeAdjusted" if "alternateCurrencyName" in body else "pointsToBeAdjusted"
+        return ApiError.of(Code.AMOUNT_MISSING, field=amount)
+    if field == "reasonOfReturn":
+        if error.validator == "maxLength":
+            return ApiError.of(Code.REASON_TOO_LONG, length=len(body["reasonOfReturn"]))
+        return ApiError.of(Code.REASON_MISSING)
+    if field in AMOUNT_FIELDS:
+        return _amount_error(field, body.get(field))
+    if field == "pointCategoryTypes":
+        return ApiError.of(Code.INVALID_CATEGORY, value=json.dumps(body.get(field), default=str))
+    if field == "pointsAwardedRefType":
+        return ApiError.of(Code.INVALID_REF_TYPE)
+    where = f"{field}: " if field else ""
+    return ApiError.of(Code.INVALID_INPUT, detail=where + _first_line(error.message))
+
+
+def _amount_error(field: str, value: Any) -> ApiError:
+    shown = json.dumps(value, default=str)
+    number = _as_decimal(value)
+    if number is None:
+        return ApiError.of(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)
+    if number < 0:
+        return ApiError.of(Code.AMOUNT_NEGATIVE, field=field, value=shown)
+    if number > MAX_AMOUNT:
+        return ApiError.of(Code.AMOUNT_TOO_LARGE, field=field, value=shown)
+    return ApiError.of(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)
+
+
+def _as_decimal(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+VALIDATOR_MAP = {
+    "parameter": EnvelopeParameterValidator,
+    "body": MediaTypeDict({"*/*json": EnvelopeJSONBodyValidator}),
+}
