@@ -16,7 +16,6 @@ from typing import Any
 import connexion
 from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.security import ApiKeySecurityHandler, BasicSecurityHandler
 from starlette.exceptions import HTTPException
@@ -29,7 +28,7 @@ from mock_server.handlers import CapillaryApi
 from mock_server.model import World
 from mock_server.runtime import Runtime
 from mock_server.store import MemoryStore, Store
-from mock_server.validation import VALIDATOR_MAP
+from mock_server.validation import VALIDATOR_MAP, path_parameter_error
 
 logger = logging.getLogger("capmock")
 
@@ -64,15 +63,11 @@ def create_app(
         CONTRACT,
         resolver=_methods_of(CapillaryApi(runtime)),
         security_map=_security_map(auth),
-        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/ui"),
         **common,
     )
     app.add_api(
         ADMIN_CONTRACT,
         resolver=_methods_of(AdminApi(runtime)),
-        swagger_ui_options=SwaggerUIOptions(
-            swagger_ui_path="/__admin/ui", spec_path="/__admin/openapi.json"
-        ),
         **common,
     )
     _install_error_handlers(app, store)
@@ -139,7 +134,9 @@ def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
     if status == 403:
         return ApiError.of(Code.ACCESS_DENIED, principal="the caller")
     if status == 404:
-        return ApiError.of(Code.NOT_FOUND, method=request.method, path=request.url.path)
+        return path_parameter_error(request.url.path) or ApiError.of(
+            Code.NOT_FOUND, method=request.method, path=request.url.path
+        )
     if status == 405:
         return ApiError.of(Code.METHOD_NOT_ALLOWED, method=request.method, path=request.url.path)
     if status == 415:

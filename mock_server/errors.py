@@ -7,7 +7,6 @@ them. The HTTP status of any code can be overridden per fixture (``errorStatus``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -108,12 +107,13 @@ STATUS: dict[Code, int] = {
 """HTTP status of the codes that are not plain invalid input; every other code is 400."""
 
 
-@dataclass(frozen=True, slots=True)
 class ApiError(Exception):
     """A refusal, as the API reports it: a code and its message with the values filled in."""
 
-    code: Code
-    message: str
+    def __init__(self, code: Code, message: str) -> None:
+        super().__init__(f"{int(code)} {message}")
+        self.code = code
+        self.message = message
 
     @classmethod
     def of(cls, code: Code, **values: object) -> ApiError:

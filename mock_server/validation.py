@@ -9,14 +9,18 @@ and keeps the amounts exact: JSON bodies are parsed with ``Decimal`` so that
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import BadRequestProblem
 from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
-from starlette.types import Scope
+from starlette.types import Receive, Scope
 
+from mock_server import contract
 from mock_server.errors import ApiError, Code
 from mock_server.rules import MAX_AMOUNT
 
@@ -50,8 +54,43 @@ class EnvelopeParameterValidator(ParameterValidator):
                     raise ApiError.of(Code.INVALID_INPUT, detail=_first_line(problem))
 
 
+def path_parameter_error(path: str) -> ApiError | None:
+    """The refusal for a path that names an operation but with a badly typed parameter.
+
+    Connexion routes ``{userId}`` as an integer, so ``/v2/customers/abc/...`` finds no
+    route; the API must still answer 8013 rather than 404.
+    """
+    for pattern, names in _relaxed_routes():
+        match = pattern.fullmatch(path)
+        if match:
+            name = next((n for n in names if not _is_integer(match[n])), names[0])
+            return ApiError.of(PARAMETER_CODES.get(("path", name), Code.INVALID_INPUT), detail=name)
+    return None
+
+
+@cache
+def _relaxed_routes() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    routes = []
+    for template in contract.document()["paths"]:
+        names = tuple(re.findall(r"{(\w+)}", template))
+        if names:
+            regex = re.sub(r"{(\w+)}", r"(?P<\1>[^/]*)", template)
+            routes.append((re.compile(regex, re.DOTALL), names))
+    return tuple(routes)
+
+
+def _is_integer(text: str) -> bool:
+    return bool(re.fullmatch(r"[+-]?[0-9]+", text))
+
+
 class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
     """Parses JSON exactly (Decimal, no NaN) and reports violations with their codes."""
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        try:
+            return await super().wrap_receive(receive, scope=scope)
+        except BadRequestProblem:
+            raise ApiError.of(Code.BODY_NOT_OBJECT) from None
 
     async def _parse(self, stream: Any, scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])

@@ -1,0 +1,144 @@
+"""The ``capmock`` command: one entry point, a subcommand per job.
+
+Exit codes: 0 success, 1 the work failed (the server could not start, the target
+broke the contract), 2 the command was used wrongly (bad option, bad fixture file).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+from pathlib import Path
+
+import click
+
+from capmock import __version__
+from capmock.paths import DEFAULT_FIXTURES
+from mock_server.model import World
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="capmock")
+def main() -> None:
+    """Mock and contract-test Capillary's negativePointsAdjustment API.
+
+    \b
+    Start the mock on the default fixtures:
+      capmock serve
+    Check a fixture file you wrote:
+      capmock check my-world.yaml
+    """
+
+
+@main.command()
+@click.option(
+    "--fixtures",
+    "fixtures_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_FIXTURES,
+    show_default="the shipped fixtures/default.yaml",
+    help="YAML or JSON file describing programs, customers, balances and credentials.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--admin-token",
+    envvar="CAPMOCK_ADMIN_TOKEN",
+    help="Token the admin API (/__admin) demands in X-CAPMOCK-ADMIN-TOKEN. "
+    "Required when --host is not a loopback address. [env: CAPMOCK_ADMIN_TOKEN]",
+)
+@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+def serve(
+    fixtures_path: Path, host: str, port: int, admin_token: str | None, access_log: bool
+) -> None:
+    """Run the stateful mock over a fixture file.
+
+    \b
+    Examples:
+      capmock serve
+      capmock serve --fixtures my-world.yaml --port 9000
+      capmock serve --host 0.0.0.0 --admin-token s3cret
+    Then call it:
+      curl -u store.server:8a16a6b70505eb1f1ff7cdc0cd5559a7 \\
+        -H 'Content-Type: application/json' \\
+        -d '{"pointsToBeAdjusted": "10", "reasonOfReturn": "Extra points were issued"}' \\
+        'http://127.0.0.1:8080/v2/customers/388034468/negativePointsAdjustment?source=INSTORE'
+    """
+    import uvicorn
+
+    from mock_server.app import create_app
+
+    world = _load_or_exit(fixtures_path)
+    if not _is_loopback(host) and not admin_token:
+        raise click.UsageError(
+            f"--host {host} is reachable from other machines: give --admin-token "
+            "(or CAPMOCK_ADMIN_TOKEN) so that strangers cannot reset or replace the mock."
+        )
+    if not _port_free(host, port):
+        click.echo(f"capmock: cannot listen on {host}:{port}: the port is in use", err=True)
+        sys.exit(EXIT_FAILED)
+
+    app = create_app(world, admin_token=admin_token)
+    base = f"http://{_url_host(host)}:{port}"
+    click.echo(f"capmock {__version__}: {_summary(world)} from {fixtures_path}")
+    click.echo(f"  API        {base}/v2/customers/{{userId}}/negativePointsAdjustment")
+    click.echo(f"  Swagger UI {base}/ui/")
+    click.echo(f"  Admin      {base}/__admin/health" + (" (token required)" if admin_token else ""))
+    click.echo("Press Ctrl+C to stop.")
+    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="warning")
+
+
+@main.command()
+@click.argument("fixtures_path", type=click.Path(dir_okay=False, path_type=Path))
+def check(fixtures_path: Path) -> None:
+    """Check a fixture file and say what it defines, or every problem in it."""
+    world = _load_or_exit(fixtures_path)
+    click.echo(f"{fixtures_path}: OK, {_summary(world)}")
+
+
+def _load_or_exit(path: Path) -> World:
+    from mock_server.fixtures import FixtureError, load_fixtures
+
+    try:
+        return load_fixtures(path)
+    except FixtureError as error:
+        click.echo(f"capmock: the fixtures were refused:\n{error}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _summary(world: World) -> str:
+    return (
+        f"{len(world.programs)} programs, {len(world.customers)} customers, "
+        f"{len(world.promotions)} promotions, {len(world.awards)} awards, "
+        f"{len(world.users)} users, {len(world.oauth_clients)} OAuth clients"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        if os.name != "nt":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
