@@ -1,78 +1,16 @@
-"""Shared test set-up: a real mock on a real socket, served by uvicorn in a thread."""
+"""Shared fixtures: one real mock for the session, reset to the default world per test."""
 
 from __future__ import annotations
 
-import base64
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
+from support import Clock, LiveMock, start_server
 
 from capmock.paths import DEFAULT_FIXTURES
 from mock_server.app import create_app
-from mock_server.auth import md5hex
 from mock_server.fixtures import load_fixtures
-
-DEDUCT = "/v2/customers/{user_id}/negativePointsAdjustment"
-SEED_USER = 388034468
-
-
-class Clock:
-    """A clock the tests move by hand, so token expiry needs no sleeping."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class LiveMock:
-    url: str
-    clock: Clock
-    client: httpx.Client
-
-    def reset(self) -> None:
-        self.client.post("/__admin/reset").raise_for_status()
-
-    def deduct(
-        self,
-        body: object,
-        user_id: object = SEED_USER,
-        source: str | None = "INSTORE",
-        auth: tuple[str, str] | None = ("store.server", "server123"),
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        """POST a deduction; ``auth`` is the clear password, sent as Capillary clients do."""
-        params = {"source": source} if source is not None else {}
-        sent_headers = dict(headers or {})
-        if auth is not None:
-            sent_headers["Authorization"] = basic_header(*auth)
-        return self.client.post(
-            DEDUCT.format(user_id=user_id), params=params, json=body, headers=sent_headers
-        )
-
-
-def basic_header(username: str, password: str) -> str:
-    token = base64.b64encode(f"{username}:{md5hex(password)}".encode()).decode()
-    return f"Basic {token}"
-
-
-def start_server(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        thread.join(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return server, thread, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")
@@ -90,9 +28,11 @@ def live_mock() -> Iterator[LiveMock]:
 @pytest.fixture
 def mock(live_mock: LiveMock) -> LiveMock:
     """The session's mock, back at its default fixtures and balances."""
-    live_mock.client.put(
-        "/__admin/fixtures",
-        content=DEFAULT_FIXTURES.read_bytes(),
-        headers={"Content-Type": "application/yaml"},
-    ).raise_for_status()
+    live_mock.put_fixtures(DEFAULT_FIXTURES.read_text())
     return live_mock
+
+
+@pytest.fixture
+def world_text() -> str:
+    """The default fixture file's text, for tests that change one setting of it."""
+    return DEFAULT_FIXTURES.read_text()
