@@ -16,6 +16,7 @@ from typing import Any
 import connexion
 from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from connexion.security import ApiKeySecurityHandler, BasicSecurityHandler
 from starlette.exceptions import HTTPException
@@ -28,7 +29,7 @@ from mock_server.handlers import CapillaryApi
 from mock_server.model import World
 from mock_server.runtime import Runtime
 from mock_server.store import MemoryStore, Store
-from mock_server.validation import VALIDATOR_MAP, path_parameter_error
+from mock_server.validation import VALIDATOR_MAP, PathParameterGuard
 
 logger = logging.getLogger("capmock")
 
@@ -70,6 +71,7 @@ def create_app(
         resolver=_methods_of(AdminApi(runtime)),
         **common,
     )
+    app.add_middleware(PathParameterGuard, position=MiddlewarePosition.BEFORE_ROUTING)
     _install_error_handlers(app, store)
     return app
 
@@ -134,9 +136,7 @@ def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
     if status == 403:
         return ApiError.of(Code.ACCESS_DENIED, principal="the caller")
     if status == 404:
-        return path_parameter_error(request.url.path) or ApiError.of(
-            Code.NOT_FOUND, method=request.method, path=request.url.path
-        )
+        return ApiError.of(Code.NOT_FOUND, method=request.method, path=request.url.path)
     if status == 405:
         return ApiError.of(Code.METHOD_NOT_ALLOWED, method=request.method, path=request.url.path)
     if status == 415:

@@ -18,7 +18,8 @@ from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem
 from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
-from starlette.types import Receive, Scope
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server import contract
 from mock_server.errors import ApiError, Code
@@ -31,6 +32,8 @@ PARAMETER_CODES = {
     ("query", "source"): Code.INVALID_SOURCE,
     ("path", "userId"): Code.INVALID_IDENTIFIER,
 }
+INT64_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
+"""An integer that routing may parse; longer digit runs are out of int64 range anyway."""
 AMOUNT_FIELDS = ("pointsToBeAdjusted", "valueToBeAdjusted")
 
 
@@ -54,33 +57,54 @@ class EnvelopeParameterValidator(ParameterValidator):
                     raise ApiError.of(Code.INVALID_INPUT, detail=_first_line(problem))
 
 
-def path_parameter_error(path: str) -> ApiError | None:
-    """The refusal for a path that names an operation but with a badly typed parameter.
+class PathParameterGuard:
+    """Refuses a path that names an operation but with a badly typed parameter.
 
-    Connexion routes ``{userId}`` as an integer, so ``/v2/customers/abc/...`` finds no
-    route; the API must still answer 8013 rather than 404.
+    Connexion routes ``{userId}`` as an integer: ``/v2/customers/abc/...`` would find no
+    route (404) and 5,000 digits would crash Python's int(). The API must answer 8013
+    for both, so this runs before routing.
     """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            error = path_parameter_error(scope["path"])
+            if error is not None:
+                raise error
+        await self.app(scope, receive, send)
+
+
+def path_parameter_error(path: str) -> ApiError | None:
+    """The refusal for a path whose integer parameter is not a 64-bit integer's digits."""
     for pattern, names in _relaxed_routes():
         match = pattern.fullmatch(path)
         if match:
-            name = next((n for n in names if not _is_integer(match[n])), names[0])
-            return ApiError.of(PARAMETER_CODES.get(("path", name), Code.INVALID_INPUT), detail=name)
+            for name in names:
+                if not INT64_TEXT.fullmatch(match[name]):
+                    code = PARAMETER_CODES.get(("path", name), Code.INVALID_INPUT)
+                    return ApiError.of(code, detail=f"{name} must be an integer")
     return None
 
 
 @cache
 def _relaxed_routes() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    """Each templated path of the contract, matching any text in its integer parameters."""
     routes = []
-    for template in contract.document()["paths"]:
-        names = tuple(re.findall(r"{(\w+)}", template))
+    for template, item in contract.document()["paths"].items():
+        integers = {
+            p["name"]
+            for operation in item.values()
+            if isinstance(operation, dict)
+            for p in operation.get("parameters", [])
+            if p.get("in") == "path" and p.get("schema", {}).get("type") == "integer"
+        }
+        names = tuple(name for name in re.findall(r"{(\w+)}", template) if name in integers)
         if names:
             regex = re.sub(r"{(\w+)}", r"(?P<\1>[^/]*)", template)
             routes.append((re.compile(regex, re.DOTALL), names))
     return tuple(routes)
-
-
-def _is_integer(text: str) -> bool:
-    return bool(re.fullmatch(r"[+-]?[0-9]+", text))
 
 
 class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
@@ -96,20 +120,19 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
         raw = b"".join([chunk async for chunk in stream])
         if not raw:
             return None
+        encoding = _charset(scope) or self._encoding
         try:
             body = json.loads(
-                raw.decode(self._encoding),
+                raw.decode(encoding),
                 parse_float=Decimal,
                 parse_constant=_refuse_constant,
             )
         except UnicodeDecodeError:
             raise ApiError.of(
-                Code.MALFORMED_JSON, detail=f"the bytes are not valid {self._encoding}"
+                Code.MALFORMED_JSON, detail=f"the bytes are not valid {encoding}"
             ) from None
         except LookupError:
-            raise ApiError.of(
-                Code.MALFORMED_JSON, detail=f"unknown charset {self._encoding}"
-            ) from None
+            raise ApiError.of(Code.MALFORMED_JSON, detail=f"unknown charset {encoding}") from None
         except (ValueError, RecursionError) as error:
             raise ApiError.of(Code.MALFORMED_JSON, detail=_first_line(str(error))) from None
         scope.setdefault("state", {})[BODY_KEY] = body
@@ -136,6 +159,13 @@ def _validator(schema: dict) -> Draft4Validator:
         entry = (schema, Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER))
         _compiled[id(schema)] = entry
     return entry[1]
+
+
+def _charset(scope: Scope) -> str | None:
+    """The charset of the Content-Type; Connexion misses it after "; " (with a space)."""
+    content_type = Headers(scope=scope).get("content-type", "")
+    match = re.search(r"charset\s*=\s*\"?([^\";\s]+)", content_type, re.IGNORECASE)
+    return match[1] if match else None
 
 
 def _refuse_constant(name: str) -> None:
