@@ -116,6 +116,7 @@ def test_odd_paths_and_queries(mock: LiveMock, path, code):
 def test_other_methods_are_405_in_the_envelope(mock: LiveMock, method):
     response = mock.client.request(method, PATH, headers=mock.auth_headers())
     assert response.status_code == 405 and envelope_code(response) == 9112
+    assert response.headers["allow"] == "POST"
 
 
 @settings(
