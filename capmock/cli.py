@@ -6,6 +6,7 @@ broke the contract), 2 the command was used wrongly (bad option, bad fixture fil
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
 import socket
@@ -90,7 +91,16 @@ def serve(
     click.echo(f"  Swagger UI {base}/ui/")
     click.echo(f"  Admin      {base}/__admin/health" + (" (token required)" if admin_token else ""))
     click.echo("Press Ctrl+C to stop.")
-    uvicorn.run(app, host=host, port=port, access_log=access_log, log_level="warning")
+    gc.freeze()  # the fixtures live as long as the server: keep them out of every collection
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="warning",
+        proxy_headers=False,
+        server_header=False,
+    )
 
 
 @main.command()

@@ -20,11 +20,13 @@ from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
 from connexion.security import ApiKeySecurityHandler, BasicSecurityHandler
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
 from capmock.paths import ADMIN_CONTRACT, CONTRACT
 from mock_server.admin import AdminApi
 from mock_server.auth import Authenticator, require_points
 from mock_server.errors import ApiError, Code
+from mock_server.fastlane import FastLane
 from mock_server.handlers import CapillaryApi
 from mock_server.model import World
 from mock_server.runtime import Runtime
@@ -42,11 +44,15 @@ def create_app(
     token_secret: str | None = None,
     clock: Callable[[], float] = time.time,
     validate_responses: bool = False,
-) -> connexion.AsyncApp:
+    fast_lane: bool = True,
+) -> ASGIApp:
     """An ASGI app serving the Capillary contract and the admin API.
 
     Give either the ``world`` (kept in a memory store) or a ``store`` holding one.
     ``token_secret`` signs OAuth tokens; workers that share it accept each other's.
+    ``fast_lane`` serves valid deductions without Connexion's per-request machinery
+    (see ``fastlane.py``); turn it off to have Connexion see every request, e.g. to
+    validate responses against the contract.
     """
     if store is None:
         if world is None:
@@ -60,9 +66,10 @@ def create_app(
         "validator_map": VALIDATOR_MAP,
         "validate_responses": validate_responses,
     }
+    api = CapillaryApi(runtime)
     app.add_api(
         CONTRACT,
-        resolver=_methods_of(CapillaryApi(runtime)),
+        resolver=_methods_of(api),
         security_map=_security_map(auth),
         **common,
     )
@@ -73,7 +80,7 @@ def create_app(
     )
     app.add_middleware(PathParameterGuard, position=MiddlewarePosition.BEFORE_ROUTING)
     _install_error_handlers(app, store)
-    return app
+    return FastLane(app, api) if fast_lane else app
 
 
 def _methods_of(handlers: object) -> Resolver:

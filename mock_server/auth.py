@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 
 import jwt
 
@@ -20,8 +21,10 @@ from mock_server.model import Principal, World
 POINTS_GROUP = "points"
 
 
+@lru_cache(maxsize=4096)
 def md5hex(password: str) -> str:
-    """What a Capillary client sends in place of its password."""
+    """What a Capillary client sends in place of its password (cached: it is asked for
+    on every Basic-auth request)."""
     return hashlib.md5(password.encode("utf-8")).hexdigest()
 
 

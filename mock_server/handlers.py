@@ -51,11 +51,18 @@ class CapillaryApi:
         self.runtime = runtime
 
     async def deductPoints(self, userId: int, source: str) -> Response:  # noqa: N802, N803
-        deduction = to_deduction(userId, source, parsed_body())
+        return await self.deduct(userId, source, parsed_body())
+
+    async def deduct(self, user_id: int, source: str, body: dict[str, Any]) -> Response:
+        """Apply one deduction whose credentials and shape were already checked.
+
+        Raises the rules' refusal as an ``ApiError``.
+        """
+        deduction = to_deduction(user_id, source, body)
         store = self.runtime.store
         world = await store.world()
         decide = partial(deduct, world, deduction, now=self.runtime.now())
-        outcome = await store.apply(userId, decide)
+        outcome = await store.apply(user_id, decide)
         if isinstance(outcome, ApiError):
             raise outcome
         return success(outcome), 200

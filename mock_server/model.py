@@ -93,6 +93,9 @@ class World:
     document: dict = field(hash=False, compare=False, repr=False)
     """The fixture document as loaded, so a shared store can hand it to other workers."""
 
-    @property
-    def default_program(self) -> Program | None:
-        return next((p for p in self.programs.values() if p.default), None)
+    default_program_id: int | None = field(init=False, compare=False)
+    """The program a request that names none is made in (computed: it is asked per request)."""
+
+    def __post_init__(self) -> None:
+        default = next((p.id for p in self.programs.values() if p.default), None)
+        object.__setattr__(self, "default_program_id", default)

@@ -108,10 +108,13 @@ def deduct(
     if isinstance(award_program, ApiError):
         return award_program
 
-    program_id = _first(named_program, award_program, _default_program_id(world))
+    program_id = named_program if named_program is not None else award_program
+    if program_id is None:
+        program_id = world.default_program_id
     program = world.programs.get(program_id) if program_id is not None else None
     if program is None or program.id not in customer.programs:
-        return ApiError.of(Code.NOT_ENROLLED, program_id=_first(program_id, "null"))
+        shown = program_id if program_id is not None else "null"
+        return ApiError.of(Code.NOT_ENROLLED, program_id=shown)
 
     if request.currency is not None:
         if request.currency not in program.currencies:
@@ -172,12 +175,3 @@ def _check_award(
     if request.award_ref_type != award.ref_type:
         return ApiError.of(Code.INVALID_REF_TYPE)
     return award.program_id
-
-
-def _default_program_id(world: World) -> int | None:
-    program = world.default_program
-    return program.id if program else None
-
-
-def _first(*candidates: object) -> object:
-    return next((c for c in candidates if c is not None), None)

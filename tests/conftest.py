@@ -13,11 +13,15 @@ from mock_server.app import create_app
 from mock_server.fixtures import load_fixtures
 
 
-@pytest.fixture(scope="session")
-def live_mock() -> Iterator[LiveMock]:
-    """One mock for the session, on the default fixtures, with response validation on."""
+@pytest.fixture(scope="session", params=["fast-lane", "connexion-only"])
+def live_mock(request: pytest.FixtureRequest) -> Iterator[LiveMock]:
+    """One mock per lane for the session, on the default fixtures: every HTTP test runs
+    once with the fast lane and once with Connexion alone, validating responses."""
     clock = Clock()
-    app = create_app(load_fixtures(DEFAULT_FIXTURES), clock=clock, validate_responses=True)
+    fast = request.param == "fast-lane"
+    app = create_app(
+        load_fixtures(DEFAULT_FIXTURES), clock=clock, validate_responses=not fast, fast_lane=fast
+    )
     server, thread, url = start_server(app)
     with httpx.Client(base_url=url, timeout=10) as client:
         yield LiveMock(url=url, clock=clock, client=client)

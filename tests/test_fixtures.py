@@ -127,7 +127,7 @@ def test_the_format_as_documented_loads() -> None:
     program = world.programs[973]
     assert (program.name, program.default, program.round_decimals) == ("DocLoyalty", True, 2)
     assert program.currencies == frozenset({"coins"})
-    assert world.default_program is program
+    assert world.default_program_id == program.id
     assert world.promotions[79555].identifier == "b86ca53f-4c5e-46d3-8d33-b61c4f49392c"
     assert world.promotions_by_identifier["b86ca53f-4c5e-46d3-8d33-b61c4f49392c"].id == 79555
     customer = world.customers[388034468]
@@ -150,7 +150,7 @@ def test_the_format_as_documented_loads() -> None:
 
 def test_only_programs_and_customers_are_required_and_no_default_is_implied() -> None:
     world = load_document("programs: [{id: 5, name: Only}]\ncustomers: []\n", "minimal.yaml")
-    assert world.default_program is None  # one program, but not marked default
+    assert world.default_program_id is None  # one program, but not marked default
     assert world.programs[5].round_decimals == 3
     assert world.programs[5].currencies == frozenset()
     assert (world.users, world.oauth_clients, world.promotions, world.awards) == ({}, {}, {}, {})
@@ -247,7 +247,7 @@ def default_world() -> World:
 
 
 def test_default_fixture_has_the_seeds_program_promotion_and_award(default_world: World) -> None:
-    program = default_world.default_program
+    program = default_world.programs[default_world.default_program_id]
     assert program is not None
     assert (program.id, program.name, program.round_decimals) == (973, "DocLoyalty", 2)
     assert program.currencies == frozenset({"coins", "DocCoin"})
