@@ -116,10 +116,11 @@ def _install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
         world = await store.world()
         return _envelope(error, error.status(world.error_status))
 
-    def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    async def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, HTTPException)
         api_error = _from_http(request, error)
-        return _envelope(api_error, api_error.status(), error.headers)
+        world = await store.world()
+        return _envelope(api_error, api_error.status(world.error_status), error.headers)
 
     def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         logger.error("unexpected error", exc_info=error)
