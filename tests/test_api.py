@@ -328,6 +328,17 @@ def test_error_status_override_changes_only_the_status(mock: LiveMock, world_tex
     assert refusal(mock.deduct(POINTS, source="FOO"))[0] == 400
 
 
+def test_error_status_override_reaches_connexions_own_refusals(mock: LiveMock, world_text):
+    mock.put_fixtures(world_text.replace("errorStatus: {}", "errorStatus: {9102: 400, 8003: 422}"))
+    response = mock.client.post(
+        f"/v2/customers/{SEED_USER}/negativePointsAdjustment?source=INSTORE",
+        content=b"x",
+        headers={"Content-Type": "text/plain", **mock.auth_headers()},
+    )
+    assert refusal(response)[:2] == (400, 9102)
+    assert refusal(mock.deduct(POINTS, source="FOO"))[:2] == (422, 8003)
+
+
 def test_negative_balance_allowed_goes_below_zero(mock: LiveMock, world_text):
     mock.put_fixtures(
         world_text.replace(
