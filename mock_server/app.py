@@ -10,7 +10,8 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import connexion
@@ -44,7 +45,8 @@ def create_app(
 ) -> connexion.AsyncApp:
     """An ASGI app serving the Capillary contract and the admin API.
 
-    Give either the ``world`` (kept in a memory store) or a ``store`` holding one.
+    Give either the ``world`` (kept in a memory store) or a ``store`` holding one; the
+    app closes the store when it shuts down.
     ``token_secret`` signs OAuth tokens; workers that share it accept each other's.
     """
     if store is None:
@@ -54,7 +56,7 @@ def create_app(
     auth = Authenticator(store.world, token_secret or secrets.token_hex(32), clock)
     runtime = Runtime(store=store, auth=auth, admin_token=admin_token, clock=clock)
 
-    app = connexion.AsyncApp(__name__)
+    app = connexion.AsyncApp(__name__, lifespan=_closing(store))
     common: dict[str, Any] = {
         "validator_map": VALIDATOR_MAP,
         "validate_responses": validate_responses,
@@ -72,6 +74,19 @@ def create_app(
     )
     _install_error_handlers(app, store)
     return app
+
+
+def _closing(store: Store) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A lifespan that closes the store on shutdown, in the loop that used it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await store.close()
+
+    return lifespan
 
 
 def _methods_of(handlers: object) -> Resolver:
