@@ -155,4 +155,8 @@ def open_store(url: str, world: World | None = None) -> Store:
         from mock_server.sqlite_store import SqliteStore
 
         return SqliteStore.open(url, world)
+    if scheme in ("redis", "rediss"):
+        from mock_server.redis_store import RedisStore
+
+        return RedisStore.open(url, world)
     raise StoreError(f"{redacted(url)}: unknown store URL (use {STORE_URLS})")
