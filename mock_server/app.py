@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
@@ -25,13 +26,19 @@ from capmock.paths import ADMIN_CONTRACT, CONTRACT
 from mock_server.admin import AdminApi
 from mock_server.auth import Authenticator, require_points
 from mock_server.errors import ApiError, Code
+from mock_server.fixtures import load_fixtures
 from mock_server.handlers import CapillaryApi
 from mock_server.model import World
 from mock_server.runtime import Runtime
-from mock_server.store import MemoryStore, Store
+from mock_server.store import MemoryStore, Store, open_store
 from mock_server.validation import VALIDATOR_MAP, path_parameter_error
 
 logger = logging.getLogger("capmock")
+
+STORE_ENV = "CAPMOCK_STORE"
+FIXTURES_ENV = "CAPMOCK_FIXTURES"
+ADMIN_TOKEN_ENV = "CAPMOCK_ADMIN_TOKEN"
+TOKEN_SECRET_ENV = "CAPMOCK_TOKEN_SECRET"
 
 
 def create_app(
@@ -74,6 +81,27 @@ def create_app(
     )
     _install_error_handlers(app, store)
     return app
+
+
+def app_from_env() -> connexion.AsyncApp:
+    """The app of one uvicorn worker (``factory=True``), configured by the environment.
+
+    ``capmock serve --workers N`` loads the fixtures into the store once, then starts
+    the workers with ``CAPMOCK_STORE`` (the store URL; each worker serves the world the
+    store holds), ``CAPMOCK_TOKEN_SECRET`` (one secret, so that every worker accepts
+    the OAuth tokens any of them issued) and ``CAPMOCK_ADMIN_TOKEN``. When
+    ``CAPMOCK_FIXTURES`` names a file, it is loaded into the store first, as
+    ``capmock serve --fixtures`` does.
+    """
+    fixtures = os.environ.get(FIXTURES_ENV)
+    store = open_store(
+        os.environ.get(STORE_ENV, "memory"), load_fixtures(fixtures) if fixtures else None
+    )
+    return create_app(
+        store=store,
+        admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        token_secret=os.environ.get(TOKEN_SECRET_ENV) or None,
+    )
 
 
 def _closing(store: Store) -> Callable[[Any], AbstractAsyncContextManager[None]]:
