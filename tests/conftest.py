@@ -32,7 +32,7 @@ DEDUCT = "/v2/customers/{user_id}/negativePointsAdjustment"
 SEED_USER = 388034468
 WORKTREE = Path(__file__).resolve().parents[1]
 BACKENDS = ["memory", "sqlite", "redis"]
-REDIS_DATABASES = 64
+REDIS_DATABASES = 256
 STARTUP_SECONDS = 30
 
 
@@ -169,10 +169,12 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
     def fresh_url(self) -> str:
-        """The URL of a database nobody else in this session uses now, emptied."""
+        """The URL of a database no other test of this session uses, emptied."""
         import redis
 
         db = next(self.databases)
+        if db >= REDIS_DATABASES:
+            raise RuntimeError(f"the tests used all {REDIS_DATABASES} Redis databases")
         with redis.Redis(port=self.port, db=db) as client:
             client.flushdb()
         return self.url(db)
@@ -212,7 +214,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
     try:
         wait_until(answers, "redis-server", process)
-        yield RedisServer(port, itertools.cycle(range(1, REDIS_DATABASES)))
+        yield RedisServer(port, itertools.count(1))
     finally:
         stop_process(process)
 
