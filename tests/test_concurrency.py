@@ -103,6 +103,20 @@ def test_several_workers_on_a_shared_store(
     assert f"Workers    {workers}" in served.output()
     assert_exactly_100_deducted([served.url])
 
+    # Fixtures PUT on whichever worker answers are then served by every worker: each
+    # request below comes on a new connection, so the workers share them out.
+    text = HUNDRED.read_text(encoding="utf-8").replace("REGULAR: 100", "REGULAR: 7.5")
+    response = httpx.put(
+        f"{served.url}/__admin/fixtures", content=text, headers={"Content-Type": "application/yaml"}
+    )
+    assert response.status_code == 200
+    for _ in range(10):
+        customer = httpx.get(f"{served.url}/__admin/customers/{USER}").json()
+        assert [row["balance"] for row in customer["balances"] if row["name"] == "REGULAR"] == [
+            "7.500"
+        ]
+        assert customer["ledger"] == []
+
 
 def test_two_servers_sharing_one_redis(redis_server: RedisServer, serve: Serve) -> None:
     url = redis_server.fresh_url()
