@@ -68,7 +68,10 @@ COMMIT;
 def database_path(url: str) -> Path:
     """The file a ``sqlite:///`` URL names. As in SQLAlchemy, ``sqlite:///state.db`` is
     relative to the working directory and ``sqlite:////var/lib/state.db`` absolute."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:
+        raise StoreError(f"{url}: not a URL: {error}") from None
     if not url.lower().startswith("sqlite://") or parts.netloc or parts.query:
         raise StoreError(
             f"{url}: a SQLite URL is sqlite:///relative/state.db or sqlite:////absolute/state.db"

@@ -255,9 +255,18 @@ def test_unknown_store_urls_and_memory_without_fixtures() -> None:
         open_store("memory")
 
 
+@pytest.mark.parametrize("url", ["redis://[::1", "sqlite://[x", "sqlite:state.db", "Memory"])
+def test_malformed_urls_are_store_errors_naming_them(url: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store(url, load_fixtures(DEFAULT_FIXTURES))
+    assert str(caught.value).startswith(f"{url}: ")
+
+
 def test_redacted_hides_only_the_password() -> None:
     assert redacted("redis://user:secret@host:6379/0") == "redis://user:***@host:6379/0"
+    assert redacted("redis://:secret@host/0") == "redis://:***@host/0"
     assert redacted("redis://host:6379/0") == "redis://host:6379/0"
+    assert redacted("redis://u:secret@[::1") == "redis://u:***@[::1"
 
 
 # --- the command line and the worker factory ----------------------------------------------
