@@ -110,8 +110,8 @@ class RedisStore:
     def open(cls, url: str, world: World | None) -> RedisStore:
         """Connect (failing fast and clearly), then serve ``world`` or the one Redis holds.
 
-        This runs before the event loop serves, so it uses a blocking client; the store
-        then talks to Redis with an asyncio client created in the serving loop's use.
+        This runs before any event loop serves, so it uses a blocking client; the
+        store's asyncio client connects later, lazily, in the loop that serves.
         """
         shown = redacted(url)
         try:

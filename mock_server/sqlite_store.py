@@ -116,7 +116,7 @@ class SqliteStore:
         except sqlite3.Error as error:
             db.close()
             raise StoreError(f"{url}: cannot use {path} as capmock's state: {error}") from None
-        except StoreError:
+        except (StoreError, ValueError):
             db.close()
             raise
         return store
