@@ -6,12 +6,15 @@ broke the contract), 2 the command was used wrongly (bad option, bad fixture fil
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import ipaddress
 import os
+import secrets
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,8 +22,12 @@ from capmock import __version__
 from capmock.paths import DEFAULT_FIXTURES
 from mock_server.model import World
 
+if TYPE_CHECKING:
+    from mock_server.store import Store
+
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+APP_FACTORY = "mock_server.app:app_from_env"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -48,6 +55,24 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
+    "--store",
+    "store_url",
+    default="memory",
+    show_default=True,
+    envvar="CAPMOCK_STORE",
+    metavar="URL",
+    help="Where balances and ledgers live: memory (one process), sqlite:///state.db (kept "
+    "across restarts, shared by the workers of one host) or redis://host:6379/0 (shared by "
+    "replicas on many hosts). [env: CAPMOCK_STORE]",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes serving the same port; more than one needs a sqlite or redis store.",
+)
+@click.option(
     "--admin-token",
     envvar="CAPMOCK_ADMIN_TOKEN",
     help="Token the admin API (/__admin) demands in X-CAPMOCK-ADMIN-TOKEN. "
@@ -55,7 +80,13 @@ def main() -> None:
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 def serve(
-    fixtures_path: Path, host: str, port: int, admin_token: str | None, access_log: bool
+    fixtures_path: Path,
+    host: str,
+    port: int,
+    store_url: str,
+    workers: int,
+    admin_token: str | None,
+    access_log: bool,
 ) -> None:
     """Run the stateful mock over a fixture file.
 
@@ -64,15 +95,21 @@ def serve(
       capmock serve
       capmock serve --fixtures my-world.yaml --port 9000
       capmock serve --host 0.0.0.0 --admin-token s3cret
+      capmock serve --store sqlite:///capmock.db --workers 4
+      capmock serve --store redis://127.0.0.1:6379/0 --workers 2
     Then call it:
       curl -u store.server:8a16a6b70505eb1f1ff7cdc0cd5559a7 \\
         -H 'Content-Type: application/json' \\
         -d '{"pointsToBeAdjusted": "10", "reasonOfReturn": "Extra points were issued"}' \\
         'http://127.0.0.1:8080/v2/customers/388034468/negativePointsAdjustment?source=INSTORE'
+
+    \b
+    A sqlite or redis store that already holds the same fixtures keeps its balances and
+    ledger (a restart, another replica); other fixtures replace it and start afresh.
     """
     import uvicorn
 
-    from mock_server.app import create_app
+    from mock_server.store import MEMORY_URLS
 
     world = _load_or_exit(fixtures_path)
     if not _is_loopback(host) and not admin_token:
@@ -80,27 +117,77 @@ def serve(
             f"--host {host} is reachable from other machines: give --admin-token "
             "(or CAPMOCK_ADMIN_TOKEN) so that strangers cannot reset or replace the mock."
         )
+    if workers > 1 and store_url in MEMORY_URLS:
+        raise click.UsageError(
+            f"--workers {workers} needs a shared store: with --store memory every worker "
+            "would keep its own balances, so a customer's balance would depend on which "
+            "worker answered. Use --store sqlite:///capmock.db or --store redis://host:6379/0."
+        )
     if not _port_free(host, port):
         click.echo(f"capmock: cannot listen on {host}:{port}: the port is in use", err=True)
         sys.exit(EXIT_FAILED)
 
-    app = create_app(world, admin_token=admin_token)
+    store = _open_store_or_exit(store_url, world)
     base = f"http://{_url_host(host)}:{port}"
     click.echo(f"capmock {__version__}: {_summary(world)} from {fixtures_path}")
     click.echo(f"  API        {base}/v2/customers/{{userId}}/negativePointsAdjustment")
     click.echo(f"  Swagger UI {base}/ui/")
     click.echo(f"  Admin      {base}/__admin/health" + (" (token required)" if admin_token else ""))
+    click.echo(f"  Store      {_store_line(store_url, store)}")
+    if workers > 1:
+        click.echo(f"  Workers    {workers}")
     click.echo("Press Ctrl+C to stop.")
-    gc.freeze()  # the fixtures live as long as the server: keep them out of every collection
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        access_log=access_log,
-        log_level="warning",
-        proxy_headers=False,
-        server_header=False,
-    )
+    options = {
+        "host": host,
+        "port": port,
+        "access_log": access_log,
+        "log_level": "warning",
+        "proxy_headers": False,  # nothing to rewrite: a mock is not behind a proxy
+        "server_header": False,
+    }
+    if workers == 1:
+        from mock_server.app import create_app
+
+        app = create_app(store=store, admin_token=admin_token)
+        gc.freeze()  # the fixtures live as long as the server: keep them out of collections
+        uvicorn.run(app, **options)
+    else:
+        asyncio.run(store.close())  # each worker opens its own connection
+        _configure_workers(store_url, admin_token)
+        uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+
+
+def _open_store_or_exit(url: str, world: World) -> Store:
+    from mock_server.store import StoreError, open_store
+
+    try:
+        return open_store(url, world)
+    except StoreError as error:
+        click.echo(f"capmock: cannot use the store {error}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _store_line(url: str, store: Store) -> str:
+    from mock_server.store import redacted
+
+    if store.name == "memory":
+        return "memory (this process only; gone when it stops)"
+    if store.resumed:
+        return f"{redacted(url)} (same fixtures as before: balances and ledgers kept)"
+    return f"{redacted(url)} (fixtures loaded: balances start from them)"
+
+
+def _configure_workers(store_url: str, admin_token: str | None) -> None:
+    """The environment ``app_from_env`` reads in each worker process."""
+    from mock_server import app
+
+    os.environ[app.STORE_ENV] = store_url
+    os.environ[app.TOKEN_SECRET_ENV] = secrets.token_hex(32)
+    os.environ.pop(app.FIXTURES_ENV, None)  # loaded once, above: workers serve the store's
+    if admin_token:
+        os.environ[app.ADMIN_TOKEN_ENV] = admin_token
+    else:
+        os.environ.pop(app.ADMIN_TOKEN_ENV, None)
 
 
 @main.command()

@@ -14,7 +14,7 @@ from connexion import request
 from mock_server import contract
 from mock_server.errors import ApiError, Code
 from mock_server.fixtures import FixtureError, load_document
-from mock_server.handlers import Response, parsed_body
+from mock_server.handlers import Response
 from mock_server.model import CURRENCY, POINTS, Bucket
 from mock_server.rules import ZERO, balance_text, plain
 from mock_server.runtime import Runtime
@@ -77,11 +77,11 @@ class AdminApi:
 
     async def replaceFixtures(self) -> Response:  # noqa: N802
         self._authorize()
-        document: Any = parsed_body()
-        if document is None:
-            document = (await request.body()).decode("utf-8", "replace")
+        # The raw text, JSON or YAML, not the parsed body: a shared store keeps the text
+        # so that other workers can load exactly the same world from it.
+        text = (await request.body()).decode("utf-8", "replace")
         try:
-            world = load_document(document, "PUT /__admin/fixtures")
+            world = load_document(text, "PUT /__admin/fixtures")
         except FixtureError as error:
             raise ApiError.of(Code.INVALID_FIXTURES, detail="; ".join(error.problems)) from None
         await self.runtime.store.replace(world)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import connexion
@@ -27,13 +29,19 @@ from mock_server.admin import AdminApi
 from mock_server.auth import Authenticator, require_points
 from mock_server.errors import ApiError, Code
 from mock_server.fastlane import FastLane
+from mock_server.fixtures import load_fixtures
 from mock_server.handlers import CapillaryApi
 from mock_server.model import World
 from mock_server.runtime import Runtime
-from mock_server.store import MemoryStore, Store
+from mock_server.store import MemoryStore, Store, open_store
 from mock_server.validation import VALIDATOR_MAP, PathParameterGuard
 
 logger = logging.getLogger("capmock")
+
+STORE_ENV = "CAPMOCK_STORE"
+FIXTURES_ENV = "CAPMOCK_FIXTURES"
+ADMIN_TOKEN_ENV = "CAPMOCK_ADMIN_TOKEN"
+TOKEN_SECRET_ENV = "CAPMOCK_TOKEN_SECRET"
 
 
 def create_app(
@@ -48,7 +56,8 @@ def create_app(
 ) -> ASGIApp:
     """An ASGI app serving the Capillary contract and the admin API.
 
-    Give either the ``world`` (kept in a memory store) or a ``store`` holding one.
+    Give either the ``world`` (kept in a memory store) or a ``store`` holding one; the
+    app closes the store when it shuts down.
     ``token_secret`` signs OAuth tokens; workers that share it accept each other's.
     ``fast_lane`` serves valid deductions without Connexion's per-request machinery
     (see ``fastlane.py``); turn it off to have Connexion see every request, e.g. to
@@ -61,7 +70,7 @@ def create_app(
     auth = Authenticator(store.world, token_secret or secrets.token_hex(32), clock)
     runtime = Runtime(store=store, auth=auth, admin_token=admin_token, clock=clock)
 
-    app = connexion.AsyncApp(__name__)
+    app = connexion.AsyncApp(__name__, lifespan=_closing(store))
     common: dict[str, Any] = {
         "validator_map": VALIDATOR_MAP,
         "validate_responses": validate_responses,
@@ -81,6 +90,40 @@ def create_app(
     app.add_middleware(PathParameterGuard, position=MiddlewarePosition.BEFORE_ROUTING)
     _install_error_handlers(app, store)
     return FastLane(app, api) if fast_lane else app
+
+
+def app_from_env() -> ASGIApp:
+    """The app of one uvicorn worker (``factory=True``), configured by the environment.
+
+    ``capmock serve --workers N`` loads the fixtures into the store once, then starts
+    the workers with ``CAPMOCK_STORE`` (the store URL; each worker serves the world the
+    store holds), ``CAPMOCK_TOKEN_SECRET`` (one secret, so that every worker accepts
+    the OAuth tokens any of them issued) and ``CAPMOCK_ADMIN_TOKEN``. When
+    ``CAPMOCK_FIXTURES`` names a file, it is loaded into the store first, as
+    ``capmock serve --fixtures`` does.
+    """
+    fixtures = os.environ.get(FIXTURES_ENV)
+    store = open_store(
+        os.environ.get(STORE_ENV, "memory"), load_fixtures(fixtures) if fixtures else None
+    )
+    return create_app(
+        store=store,
+        admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        token_secret=os.environ.get(TOKEN_SECRET_ENV) or None,
+    )
+
+
+def _closing(store: Store) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A lifespan that closes the store on shutdown, in the loop that used it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await store.close()
+
+    return lifespan
 
 
 def _methods_of(handlers: object) -> Resolver:

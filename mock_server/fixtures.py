@@ -560,7 +560,7 @@ def _normalise_error_status(document: dict) -> list[_Problem]:
     return problems
 
 
-def _build(document: dict) -> tuple[World, list[_Problem]]:
+def _build(document: dict, text: str | None) -> tuple[World, list[_Problem]]:
     problems: list[_Problem] = []
     org = document.get("org", {})
     programs = _programs(document["programs"], problems)
@@ -588,6 +588,7 @@ def _build(document: dict) -> tuple[World, list[_Problem]]:
         awards=_awards(document.get("pointsAwards", []), programs, customers, problems),
         customers=customers,
         document=document,
+        text=text,
     )
     return world, problems
 
@@ -683,7 +684,7 @@ def _load(source: str | dict, name: str) -> World:
         raise FixtureError(_render(name, text, [problem]))
     problems = _normalise_error_status(document) + _schema_problems(document)
     if not problems:
-        world, problems = _build(document)
+        world, problems = _build(document, text)
     if problems:
         raise FixtureError(_render(name, text, problems))
     return world

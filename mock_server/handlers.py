@@ -6,16 +6,18 @@ left here is plumbing, so that ``rules.deduct`` stays free of HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from connexion import request
 
 from mock_server.errors import ApiError
-from mock_server.model import POINTS
+from mock_server.model import POINTS, Bucket, World
 from mock_server.rules import Deducted, Deduction, balance_text, deduct
 from mock_server.runtime import Runtime
+from mock_server.store import Decide
 from mock_server.validation import BODY_KEY
 
 Response = tuple[dict[str, Any], int]
@@ -24,6 +26,15 @@ Response = tuple[dict[str, Any], int]
 def parsed_body() -> Any:
     """The body as the validator parsed it (amounts as exact Decimals)."""
     return request.scope.get("state", {}).get(BODY_KEY)
+
+
+def decision(request: Deduction, now: datetime) -> Decide:
+    """``rules.deduct`` for one request; the store supplies the world and the balances."""
+
+    def decide(world: World, balances: Mapping[Bucket, Decimal]) -> Deducted | ApiError:
+        return deduct(world, request, balances, now)
+
+    return decide
 
 
 def to_deduction(user_id: int, source: str, body: dict[str, Any]) -> Deduction:
@@ -59,10 +70,7 @@ class CapillaryApi:
         Raises the rules' refusal as an ``ApiError``.
         """
         deduction = to_deduction(user_id, source, body)
-        store = self.runtime.store
-        world = await store.world()
-        decide = partial(deduct, world, deduction, now=self.runtime.now())
-        outcome = await store.apply(user_id, decide)
+        outcome = await self.runtime.store.apply(user_id, decision(deduction, self.runtime.now()))
         if isinstance(outcome, ApiError):
             raise outcome
         return success(outcome), 200

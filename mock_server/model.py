@@ -91,7 +91,11 @@ class World:
     awards: dict[int, Award]
     customers: dict[int, Customer]
     document: dict = field(hash=False, compare=False, repr=False)
-    """The fixture document as loaded, so a shared store can hand it to other workers."""
+    """The fixture document as parsed (amounts as Decimals)."""
+    text: str | None = field(default=None, compare=False, repr=False)
+    """The YAML or JSON text the world was loaded from (None when loaded from a parsed
+    mapping). Shared stores persist this text and other workers load it again: the
+    only form that is exact by construction, where a re-serialised document is not."""
 
     default_program_id: int | None = field(init=False, compare=False)
     """The program a request that names none is made in (computed: it is asked per request)."""

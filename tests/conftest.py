@@ -1,32 +1,68 @@
-"""Shared fixtures: one real mock for the session, reset to the default world per test."""
+"""Shared fixtures: real mocks on real sockets, on each kind of store and each lane,
+reset to the default world per test; a throwaway redis-server; mocks in subprocesses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
-from support import Clock, LiveMock, start_server
+from support import (
+    BACKENDS,
+    REDIS_DATABASES,
+    Clock,
+    LiveMock,
+    RedisServer,
+    ServedMock,
+    backend_url,
+    free_port,
+    serve_in_subprocess,
+    start_server,
+    stop_process,
+    stop_server,
+    wait_until,
+)
 
 from capmock.paths import DEFAULT_FIXTURES
 from mock_server.app import create_app
 from mock_server.fixtures import load_fixtures
+from mock_server.store import open_store
+
+SERVED = [
+    ("memory", "fast-lane"),
+    ("memory", "connexion-only"),
+    ("sqlite", "fast-lane"),
+    ("redis", "fast-lane"),
+]
+"""Where the HTTP tests run: the fast lane on every store, and Connexion alone (with
+responses validated against the contract) on the memory store."""
 
 
-@pytest.fixture(scope="session", params=["fast-lane", "connexion-only"])
-def live_mock(request: pytest.FixtureRequest) -> Iterator[LiveMock]:
-    """One mock per lane for the session, on the default fixtures: every HTTP test runs
-    once with the fast lane and once with Connexion alone, validating responses."""
+@pytest.fixture(scope="session", params=SERVED, ids=["-".join(p) for p in SERVED])
+def live_mock(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveMock]:
+    """One mock per store and lane for the session, on the default fixtures."""
+    backend, lane = request.param
+    url = backend_url(backend, request, tmp_path_factory.mktemp(backend))
     clock = Clock()
-    fast = request.param == "fast-lane"
-    app = create_app(
-        load_fixtures(DEFAULT_FIXTURES), clock=clock, validate_responses=not fast, fast_lane=fast
-    )
-    server, thread, url = start_server(app)
-    with httpx.Client(base_url=url, timeout=10) as client:
-        yield LiveMock(url=url, clock=clock, client=client)
-    server.should_exit = True
-    thread.join(5)
+    fast = lane == "fast-lane"
+    store = open_store(url, load_fixtures(DEFAULT_FIXTURES))
+    app = create_app(store=store, clock=clock, validate_responses=not fast, fast_lane=fast)
+    server, thread, base = start_server(app)
+    with httpx.Client(base_url=base, timeout=10) as client:
+        yield LiveMock(url=base, clock=clock, client=client, store_url=url)
+    stop_server(server, thread)
+
+
+@pytest.fixture
+def store_url(live_mock: LiveMock) -> str:
+    """The URL of the store behind the session's mock."""
+    return live_mock.store_url
 
 
 @pytest.fixture
@@ -40,3 +76,69 @@ def mock(live_mock: LiveMock) -> LiveMock:
 def world_text() -> str:
     """The default fixture file's text, for tests that change one setting of it."""
     return DEFAULT_FIXTURES.read_text()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A throwaway redis-server on a free loopback port, without persistence."""
+    import redis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail(
+            "redis-server is not installed, and the Redis store is tested against a real "
+            "one: install it with `apt-get install -y redis-server` (Debian/Ubuntu; .ci/run "
+            "does this) or put a redis-server on PATH."
+        )
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    command = [
+        *(binary, "--port", str(port), "--bind", "127.0.0.1"),
+        *("--save", "", "--appendonly", "no"),
+        *("--databases", str(REDIS_DATABASES), "--dir", str(workdir)),
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def answers() -> bool:
+        try:
+            with redis.Redis(port=port, socket_connect_timeout=1) as client:
+                return bool(client.ping())
+        except redis.ConnectionError:
+            return False
+
+    try:
+        wait_until(answers, "redis-server", process)
+        yield RedisServer(port, itertools.count(1))
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store of each kind, for one test."""
+    return backend_url(request.param, request, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def shared_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store of each kind that several processes can share."""
+    return backend_url(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., ServedMock]]:
+    """Start mocks in subprocesses; every one is stopped when the test ends."""
+    started: list[ServedMock] = []
+
+    def start(*args: str) -> ServedMock:
+        served = serve_in_subprocess(tmp_path, *args)
+        started.append(served)
+        return served
+
+    yield start
+    for served in started:
+        stop_process(served.process)

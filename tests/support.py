@@ -1,18 +1,32 @@
-"""Test helpers: a real mock on a real socket, served by uvicorn in a thread."""
+"""Test helpers: a real mock on a real socket, served by uvicorn in a thread or by
+``capmock serve`` in a subprocess; a throwaway redis-server for the Redis store."""
 
 from __future__ import annotations
 
 import base64
+import os
+import signal
+import socket
+import subprocess
+import sys
 import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import pytest
 import uvicorn
 
 from mock_server.auth import md5hex
 
 DEDUCT = "/v2/customers/{user_id}/negativePointsAdjustment"
 SEED_USER = 388034468
+ROOT = Path(__file__).resolve().parents[1]
+BACKENDS = ["memory", "sqlite", "redis"]
+REDIS_DATABASES = 256
+STARTUP_SECONDS = 30
 
 
 class Clock:
@@ -30,6 +44,7 @@ class LiveMock:
     url: str
     clock: Clock
     client: httpx.Client
+    store_url: str = "memory"
 
     def reset(self) -> None:
         self.client.post("/__admin/reset").raise_for_status()
@@ -70,6 +85,11 @@ def basic_header(username: str, password: str) -> str:
     return f"Basic {token}"
 
 
+def stop_server(server: uvicorn.Server, thread: threading.Thread) -> None:
+    server.should_exit = True
+    thread.join(5)
+
+
 def start_server(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
@@ -81,3 +101,110 @@ def start_server(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
         thread.join(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     return server, thread, f"http://127.0.0.1:{port}"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(
+    ready: Callable[[], bool], what: str, process: subprocess.Popen | None = None
+) -> None:
+    """Poll ``ready()`` for at most STARTUP_SECONDS; fail early if ``process`` died."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode} before it was ready")
+        if ready():
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} was not ready after {STARTUP_SECONDS} s")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a process started in its own session, with all its children (workers)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+@dataclass
+class RedisServer:
+    port: int
+    databases: Iterator[int]
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def fresh_url(self) -> str:
+        """The URL of a database no other test of this session uses, emptied."""
+        import redis
+
+        db = next(self.databases)
+        if db >= REDIS_DATABASES:
+            raise RuntimeError(f"the tests used all {REDIS_DATABASES} Redis databases")
+        with redis.Redis(port=self.port, db=db) as client:
+            client.flushdb()
+        return self.url(db)
+
+
+def backend_url(backend: str, request: pytest.FixtureRequest, tmp: Path) -> str:
+    """A fresh store URL of one kind: a new SQLite file, an emptied Redis database."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'state.db'}"
+    if backend == "redis":
+        return request.getfixturevalue("redis_server").fresh_url()
+    return "memory"
+
+
+@dataclass
+class ServedMock:
+    """``capmock serve`` running in a subprocess (its own session, so that the workers
+    it starts are stopped with it)."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def serve_in_subprocess(tmp: Path, *args: str) -> ServedMock:
+    """Start ``python -m capmock serve ARGS`` on a free port and wait until it answers.
+
+    PYTHONPATH is this worktree, so the code under test is served whatever is installed.
+    """
+    port = free_port()
+    log = tmp / f"serve-{port}.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("CAPMOCK_ADMIN_TOKEN", None)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "capmock", "serve", "--port", str(port), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    served = ServedMock(f"http://127.0.0.1:{port}", process, log)
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{served.url}/__admin/health", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        wait_until(healthy, f"capmock serve {' '.join(args)}", process)
+    except RuntimeError as error:
+        stop_process(process)
+        raise RuntimeError(f"{error}; its output:\n{served.output()}") from None
+    return served

@@ -15,11 +15,8 @@ BODY = {"pointsToBeAdjusted": "10", "reasonOfReturn": "Extra points were issued"
 
 
 def test_health(mock: LiveMock):
-    assert mock.client.get("/__admin/health").json() == {
-        "status": "ok",
-        "customers": 5,
-        "store": "memory",
-    }
+    health = mock.client.get("/__admin/health").json()
+    assert (health["status"], health["customers"]) == ("ok", 5)
 
 
 def test_customer_view_shows_every_balance_and_the_ledger(mock: LiveMock):

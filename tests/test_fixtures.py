@@ -718,3 +718,11 @@ def test_str_of_the_error_is_every_problem_one_per_line(tmp_path: Path) -> None:
         load_fixtures(path)
     assert len(caught.value.problems) == 2
     assert str(caught.value) == "\n".join(caught.value.problems)
+
+
+def test_a_world_keeps_the_text_it_was_loaded_from(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_text("\ufeff" + BASE, encoding="utf-8")
+    assert load_fixtures(path).text == BASE
+    assert load_document(BASE, "base.yaml").text is BASE
+    assert load_document(load_document(BASE, "base.yaml").document, "mapping").text is None

@@ -1,0 +1,256 @@
+"""The Redis store: balances and ledger shared by many mock replicas on many hosts.
+
+The rule stays in Python (``rules.deduct``); Redis only makes the step atomic, with
+optimistic locking: WATCH the fixture and the customer's balances, read them, decide,
+then MULTI/EXEC the writes. If another client changed a watched key in between, EXEC
+fails (WatchError) and the step starts again on fresh data, so no update is lost and
+nothing is deducted twice. Refusals go through an empty MULTI/EXEC too, so that they
+also were decided on one consistent state. Inside one process, deductions for the same
+customer queue on a lock first, so that retries only happen between processes.
+
+Keys (all under ``capmock:``): ``fixture`` (hash: version, text), ``balance:{userId}``
+(hash: bucket key to exact decimal text), ``ledger:{userId}`` (list of JSON entries,
+oldest first), ``touched`` (set of userIds with state, for reset).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import weakref
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, WatchError
+
+from mock_server.errors import ApiError
+from mock_server.fixtures import load_document
+from mock_server.model import Bucket, World
+from mock_server.rules import Deducted, LedgerEntry
+from mock_server.store import Decide, StoreError, exact_text, opening_view, redacted, shared_text
+
+PREFIX = "capmock:"
+FIXTURE = PREFIX + "fixture"
+TOUCHED = PREFIX + "touched"
+CONNECT_TIMEOUT_SECONDS = 3
+COMMAND_TIMEOUT_SECONDS = 10
+MAX_ATTEMPTS = 1000
+MAX_CONNECTIONS = 64
+
+
+def _balance_key(user_id: int | str) -> str:
+    return f"{PREFIX}balance:{user_id}"
+
+
+def _ledger_key(user_id: int | str) -> str:
+    return f"{PREFIX}ledger:{user_id}"
+
+
+def _state_keys(users: set[str]) -> list[str]:
+    return [key for user in users for key in (_balance_key(user), _ledger_key(user))]
+
+
+def _entry_json(entry: LedgerEntry) -> str:
+    return json.dumps(
+        {
+            "time": entry.time.isoformat(),
+            "source": entry.source,
+            "reason": entry.reason,
+            "bucket": entry.bucket.key(),
+            "amount": exact_text(entry.amount),
+            "balanceAfter": exact_text(entry.balance_after),
+        }
+    )
+
+
+def _entry(text: str) -> LedgerEntry:
+    raw = json.loads(text)
+    return LedgerEntry(
+        datetime.fromisoformat(raw["time"]),
+        raw["source"],
+        raw["reason"],
+        Bucket.from_key(raw["bucket"]),
+        Decimal(raw["amount"]),
+        Decimal(raw["balanceAfter"]),
+    )
+
+
+def _client_options() -> dict[str, Any]:
+    return {
+        "decode_responses": True,
+        "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "socket_timeout": COMMAND_TIMEOUT_SECONDS,
+    }
+
+
+class RedisStore:
+    """Balances and ledger in Redis; see the module's docstring."""
+
+    name = "redis"
+
+    def __init__(self, url: str, world: World, version: int, resumed: bool) -> None:
+        self._url = url
+        # A blocking pool: under a burst, requests wait for a free connection instead of
+        # failing with "too many connections".
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+            **_client_options(),
+        )
+        self._client = aioredis.Redis(connection_pool=pool)
+        self._world, self._version = world, version
+        self.resumed = resumed
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @classmethod
+    def open(cls, url: str, world: World | None) -> RedisStore:
+        """Connect (failing fast and clearly), then serve ``world`` or the one Redis holds.
+
+        This runs before any event loop serves, so it uses a blocking client; the
+        store's asyncio client connects later, lazily, in the loop that serves.
+        """
+        shown = redacted(url)
+        try:
+            client = redis.Redis.from_url(url, **_client_options())
+        except ValueError as error:
+            raise StoreError(f"{shown}: not a usable Redis URL: {error}") from None
+        try:
+            client.ping()
+            if world is None:
+                world, version = cls._attach(client, shown)
+                resumed = True
+            else:
+                version, resumed = cls._adopt(client, world)
+        except RedisError as error:
+            raise StoreError(f"{shown}: cannot use Redis: {error}") from None
+        finally:
+            client.close()
+        return cls(url, world, version, resumed)
+
+    @staticmethod
+    def _adopt(client: redis.Redis, world: World) -> tuple[int, bool]:
+        """Serve ``world``: keep the state when Redis holds the same fixture text (a
+        restart, or another replica started on the same file); else replace it."""
+        text = shared_text(world)
+        with client.pipeline() as pipe:
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    pipe.watch(FIXTURE, TOUCHED)
+                    version, stored = pipe.hmget(FIXTURE, "version", "text")
+                    if stored == text:
+                        return int(version), True
+                    touched = pipe.smembers(TOUCHED)
+                    pipe.multi()
+                    pipe.hincrby(FIXTURE, "version", 1)
+                    pipe.hset(FIXTURE, "text", text)
+                    pipe.delete(TOUCHED, *_state_keys(touched))
+                    return pipe.execute()[0], False
+                except WatchError:
+                    continue
+        raise StoreError("the fixtures in Redis kept changing while starting")
+
+    @staticmethod
+    def _attach(client: redis.Redis, shown: str) -> tuple[World, int]:
+        version, text = client.hmget(FIXTURE, "version", "text")
+        if text is None:
+            raise StoreError(f"{shown}: holds no fixtures yet; start the mock with --fixtures")
+        return load_document(text, f"the fixtures stored in {shown}"), int(version)
+
+    def _load(self, version: str | None, text: str | None) -> World:
+        """The world of this version: the cached one, or loaded again from its text when
+        another replica replaced it."""
+        if version is None or text is None:
+            raise StoreError(
+                f"{redacted(self._url)}: the fixtures are gone from Redis (was it flushed?); "
+                "start the mock again with --fixtures"
+            )
+        if int(version) == self._version:
+            return self._world
+        world = load_document(text, f"the fixtures stored in {redacted(self._url)}")
+        self._world, self._version = world, int(version)
+        return world
+
+    async def world(self) -> World:
+        version = await self._client.hget(FIXTURE, "version")
+        if version is not None and int(version) == self._version:
+            return self._world
+        return self._load(*await self._client.hmget(FIXTURE, "version", "text"))
+
+    async def replace(self, world: World) -> None:
+        text = shared_text(world)
+        async with self._client.pipeline() as pipe:
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    await pipe.watch(FIXTURE, TOUCHED)
+                    touched = await pipe.smembers(TOUCHED)
+                    pipe.multi()
+                    pipe.hincrby(FIXTURE, "version", 1)
+                    pipe.hset(FIXTURE, "text", text)
+                    pipe.delete(TOUCHED, *_state_keys(touched))
+                    version = (await pipe.execute())[0]
+                except WatchError:
+                    continue
+                self._world, self._version = world, version
+                return
+        raise StoreError("the state in Redis kept changing; the fixtures were not replaced")
+
+    async def reset(self) -> None:
+        async with self._client.pipeline() as pipe:
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    await pipe.watch(TOUCHED)
+                    touched = await pipe.smembers(TOUCHED)
+                    pipe.multi()
+                    pipe.delete(TOUCHED, *_state_keys(touched))
+                    await pipe.execute()
+                    return
+                except WatchError:
+                    continue
+        raise StoreError("the state in Redis kept changing; it was not reset")
+
+    def _lock(self, user_id: int) -> asyncio.Lock:
+        lock = self._locks.get(user_id)
+        if lock is None:
+            lock = self._locks[user_id] = asyncio.Lock()
+        return lock
+
+    async def apply(self, user_id: int, decide: Decide) -> Deducted | ApiError:
+        balance_key = _balance_key(user_id)
+        async with self._lock(user_id), self._client.pipeline() as pipe:
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    await pipe.watch(FIXTURE, balance_key)
+                    version = await pipe.hget(FIXTURE, "version")
+                    if version is not None and int(version) == self._version:
+                        world = self._world
+                    else:
+                        world = self._load(*await pipe.hmget(FIXTURE, "version", "text"))
+                    raw = await pipe.hgetall(balance_key)
+                    changed = {Bucket.from_key(key): Decimal(text) for key, text in raw.items()}
+                    outcome = decide(world, opening_view(world, user_id, changed))
+                    pipe.multi()
+                    if isinstance(outcome, Deducted):
+                        pipe.hset(balance_key, outcome.bucket.key(), exact_text(outcome.balance))
+                        pipe.rpush(_ledger_key(user_id), _entry_json(outcome.entry))
+                        pipe.sadd(TOUCHED, user_id)
+                    await pipe.execute()  # fails if the fixture or the balances changed
+                    return outcome
+                except WatchError:
+                    continue
+        raise StoreError("the balances in Redis kept changing; the deduction was not made")
+
+    async def balances(self, user_id: int) -> dict[Bucket, Decimal]:
+        world = await self.world()
+        raw = await self._client.hgetall(_balance_key(user_id))
+        changed = {Bucket.from_key(key): Decimal(text) for key, text in raw.items()}
+        return opening_view(world, user_id, changed)
+
+    async def ledger(self, user_id: int) -> list[LedgerEntry]:
+        return [_entry(text) for text in await self._client.lrange(_ledger_key(user_id), 0, -1)]
+
+    async def close(self) -> None:
+        await self._client.aclose()
