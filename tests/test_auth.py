@@ -109,7 +109,9 @@ def test_forged_or_garbage_token_is_401(mock: LiveMock, token):
 def test_token_signed_by_someone_else_is_401(mock: LiveMock):
     import jwt
 
-    forged = jwt.encode({"sub": "doc-client", "exp": 4_000_000_000}, "not-the-secret-of-this-mock-at-all", "HS256")
+    forged = jwt.encode(
+        {"sub": "doc-client", "exp": 4_000_000_000}, "not-the-secret-of-this-mock-at-all", "HS256"
+    )
     response = mock.deduct(BODY, auth=None, headers={"X-CAP-API-OAUTH-TOKEN": forged})
     assert refusal(response)[1] == 9115
 
