@@ -36,8 +36,6 @@ from benchmarks import proc
 from benchmarks.wrk import INSTALL_HINT, WrkOutputError, WrkResult, lua_script, parse_wrk
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTRACT = ROOT / "openapi" / "capillary.yaml"
-DEFAULT_FIXTURES = ROOT / "fixtures" / "default.yaml"
 CACHE = Path(__file__).resolve().parent / ".cache"
 PRISM_PACKAGE = "@stoplight/prism-cli"
 PRISM_VERSION = "5.14"  # npm resolves this to the newest 5.14.x
@@ -85,6 +83,7 @@ class Processes:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                cwd=SOURCE,  # python -m puts the working directory first on the path
                 start_new_session=True,  # Ctrl+C reaches the harness only; it stops them
             )
         finally:
@@ -126,9 +125,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+SOURCE = ROOT  # the checkout whose capmock is measured (--source)
+
+
+def contract() -> Path:
+    return SOURCE / "openapi" / "capillary.yaml"
+
+
+def default_fixtures() -> Path:
+    return SOURCE / "fixtures" / "default.yaml"
+
+
 def python_env() -> dict[str, str]:
-    """The environment of a Python target: this checkout first on the path."""
-    return {**os.environ, "PYTHONPATH": str(ROOT)}
+    """The environment of a Python target: the measured checkout, then this one, first."""
+    paths = dict.fromkeys([str(SOURCE), str(ROOT)])
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
 # --- HTTP -----------------------------------------------------------------------------
@@ -305,7 +316,7 @@ def capmock_targets(workers: int) -> list[Target]:
 def prism_argv(*extra: str) -> Callable[[Context, int, str | None], list[str]]:
     def argv(ctx: Context, port: int, _redis: str | None) -> list[str]:
         binary = CACHE / "prism" / "node_modules" / ".bin" / "prism"
-        return [str(binary), "mock", "-h", HOST, "-p", str(port), *extra, str(CONTRACT)]
+        return [str(binary), "mock", "-h", HOST, "-p", str(port), *extra, str(contract())]
 
     return argv
 
@@ -363,6 +374,7 @@ def serve_help() -> str:
         capture_output=True,
         text=True,
         env=python_env(),
+        cwd=SOURCE,
         timeout=60,
         check=False,
     )
@@ -492,7 +504,7 @@ def write_big_fixtures(directory: Path, customers: int) -> tuple[Path, Path]:
 def spec_without_security(directory: Path) -> Path:
     import yaml
 
-    spec = yaml.safe_load(CONTRACT.read_text())
+    spec = yaml.safe_load(contract().read_text())
     spec.pop("security", None)
     for item in spec.get("paths", {}).values():
         for operation in item.values():
@@ -506,8 +518,8 @@ def spec_without_security(directory: Path) -> Path:
 # --- measuring ------------------------------------------------------------------------
 
 
-def run_wrk(ctx: Context, port: int, seconds: float) -> WrkResult:
-    argv = ["wrk", f"-t{ctx.args.threads}", f"-c{ctx.args.connections}", f"-d{seconds:g}s"]
+def run_wrk(ctx: Context, port: int, seconds: int) -> WrkResult:
+    argv = ["wrk", f"-t{ctx.args.threads}", f"-c{ctx.args.connections}", f"-d{seconds}s"]
     argv += ["--latency", "--timeout", "10s", "-s", str(ctx.lua), f"http://{HOST}:{port}{PATH}"]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -517,7 +529,8 @@ def run_wrk(ctx: Context, port: int, seconds: float) -> WrkResult:
             process.kill()
             process.wait()
     if process.returncode != 0:
-        raise TargetError(f"wrk exited with {process.returncode}: {err.strip()[-300:]}")
+        said = (err.strip() or out.strip())[-300:]
+        raise TargetError(f"wrk exited with {process.returncode}: {said}")
     try:
         return parse_wrk(out)
     except WrkOutputError as error:
@@ -639,7 +652,7 @@ def measure_startup(ctx: Context, samples: int) -> dict[str, Any]:
         finally:
             ctx.procs.stop(server)
     return {
-        "fixtures": str(DEFAULT_FIXTURES),
+        "fixtures": str(default_fixtures()),
         "seconds": times,
         "median_s": statistics.median(times),
     }
@@ -654,6 +667,7 @@ def time_check(path: Path, samples: int) -> dict[str, Any]:
             capture_output=True,
             text=True,
             env=python_env(),
+            cwd=SOURCE,
             timeout=600,
             check=False,
         )
@@ -667,7 +681,7 @@ def measure_fixture_load(ctx: Context, customers: int, samples: int) -> dict[str
     """Wall time of ``capmock check`` on big fixtures; the default file gives the baseline
     (interpreter start and imports), so the difference is about the loading itself."""
     json_path, yaml_path = write_big_fixtures(ctx.tmp, customers)
-    baseline = time_check(DEFAULT_FIXTURES, samples)
+    baseline = time_check(default_fixtures(), samples)
     results = {"customers": customers, "baseline": baseline}
     for kind, path in (("json", json_path), ("yaml", yaml_path)):
         timing = time_check(path, samples)
@@ -781,9 +795,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="targets and measurements (for --only): " + ", ".join(names),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--duration", type=float, default=10, help="seconds of load per run (10)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per run (10)")
     parser.add_argument(
-        "--warmup", type=float, default=2, help="seconds of unmeasured load first (2)"
+        "--warmup", type=int, default=2, help="seconds of unmeasured load first (2)"
     )
     parser.add_argument("--connections", type=int, default=32, help="wrk -c (32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk -t (2)")
@@ -806,6 +820,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--customers", type=int, default=100_000, help="customers in the big fixture (100000)"
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=ROOT,
+        metavar="DIR",
+        help="the checkout whose capmock is measured (default: this one)",
+    )
     args = parser.parse_args(argv)
     if min(args.duration, args.connections, args.threads, args.repeat, args.samples) <= 0:
         parser.error("--duration, --connections, --threads, --repeat, --samples must be > 0")
@@ -818,6 +839,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if not fnmatch.filter(names, pattern):
             parser.error(f"--only {pattern} matches nothing; choose from {', '.join(names)}")
     args.selected = {name for name in names if any(fnmatch.fnmatch(name, p) for p in patterns)}
+    args.source = args.source.resolve()
+    if not (args.source / "capmock" / "cli.py").is_file():
+        parser.error(f"--source {args.source} has no capmock/cli.py")
     return args
 
 
@@ -838,7 +862,9 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global SOURCE
     args = parse_args(argv)
+    SOURCE = args.source
     needs_wrk = bool(args.selected.difference(EXTRAS))
     if needs_wrk and shutil.which("wrk") is None:
         print(INSTALL_HINT, file=sys.stderr)
@@ -873,7 +899,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
         "platform": platform.platform(),
         "python": platform.python_version(),
         "wrk": tool_version(["wrk", "--version"]),
-        "root": str(ROOT),
+        "source": str(SOURCE),
         "settings": {
             key: getattr(args, key)
             for key in ("duration", "warmup", "connections", "threads", "repeat", "workers")
