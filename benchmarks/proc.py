@@ -63,3 +63,13 @@ def rss_bytes(root: int) -> int:
             continue
         total += resident * _PAGE
     return total
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, steal) CPU seconds of the whole machine since boot, from /proc/stat.
+
+    Busy is every non-idle state except steal; steal is time the hypervisor gave away.
+    """
+    fields = [int(value) for value in (_PROC / "stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq) / _TICKS, steal / _TICKS

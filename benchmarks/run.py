@@ -19,6 +19,7 @@ import http.client
 import json
 import os
 import platform
+import resource
 import shutil
 import signal
 import socket
@@ -58,6 +59,7 @@ HUGE_BALANCE = 10**11  # 0.01 a request: 10^13 requests before a refusal
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXTRAS = ("startup", "fixture-load")
+NOISY_CORES = 0.1  # other processes' load worth a note in the table
 
 
 class TargetError(Exception):
@@ -537,6 +539,12 @@ def run_wrk(ctx: Context, port: int, seconds: int) -> WrkResult:
         raise TargetError(str(error)) from None
 
 
+def children_cpu() -> float:
+    """CPU seconds of the harness's reaped children (wrk, once it has exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def start_redis(ctx: Context) -> tuple[subprocess.Popen, str]:
     port = free_port()
     argv = ["redis-server", "--bind", HOST, "--port", str(port), "--save", ""]
@@ -582,14 +590,25 @@ def measure(target: Target, ctx: Context) -> Row:
             settle(server.pid)
             cpu_before = proc.cpu_seconds(server.pid)
             redis_before = proc.cpu_seconds(redis.pid) if redis else 0.0
+            machine_before, steal_before = proc.machine_cpu()
+            wrk_before = children_cpu()
+            start = time.perf_counter()
             result = run_wrk(ctx, port, ctx.args.duration)
+            wall = time.perf_counter() - start
             cpu = proc.cpu_seconds(server.pid) - cpu_before
             redis_cpu = (proc.cpu_seconds(redis.pid) - redis_before) if redis else None
+            machine_after, steal_after = proc.machine_cpu()
+            wrk_cpu = children_cpu() - wrk_before
+            # what the rest of the machine used meanwhile, in cores: the noise on the numbers
+            others = machine_after - machine_before - cpu - wrk_cpu - (redis_cpu or 0.0)
             per_request = 1e6 / result.requests if result.requests else None
             row.runs.append(
                 {
                     **result.as_dict(),
                     "server_cpu_s": cpu,
+                    "wrk_cpu_s": wrk_cpu,
+                    "other_processes_cores": max(others, 0.0) / wall,
+                    "steal_cores": (steal_after - steal_before) / wall,
                     "cpu_us_per_request": cpu * per_request if per_request else None,
                     "redis_cpu_us_per_request": (
                         redis_cpu * per_request if redis_cpu is not None and per_request else None
@@ -602,6 +621,12 @@ def measure(target: Target, ctx: Context) -> Row:
             row.notes.append(f"+ redis-server {row.redis_cpu_us_per_request:.0f} µs/req")
         if target.must_succeed or row.non_2xx:
             row.notes.append(f"non-2xx {row.non_2xx}")
+        others = row.median("other_processes_cores") or 0.0
+        if others >= NOISY_CORES:
+            row.notes.append(f"other processes busy {others:.2f} cores")
+        steal = row.median("steal_cores") or 0.0
+        if steal >= NOISY_CORES:
+            row.notes.append(f"steal {steal:.2f} cores")
         socket_errors = sum(sum(run["socket_errors"].values()) for run in row.runs)
         if socket_errors:
             row.notes.append(f"socket errors {socket_errors}")
@@ -797,7 +822,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per run (10)")
     parser.add_argument(
-        "--warmup", type=int, default=2, help="seconds of unmeasured load first (2)"
+        "--warmup",
+        type=int,
+        default=5,
+        help="seconds of unmeasured load first, for JITs and caches (5)",
     )
     parser.add_argument("--connections", type=int, default=32, help="wrk -c (32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk -t (2)")
