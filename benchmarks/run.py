@@ -761,6 +761,20 @@ def table_rows(rows: list[Row]) -> list[tuple[str, ...]]:
     return lines
 
 
+def print_markdown(title: str, rows: list[Row]) -> None:
+    """The table as Markdown, for benchmarks/README.md."""
+    print(f"{title}\n")
+    print("| " + " | ".join(COLUMNS) + " |")
+    print(
+        "|"
+        + "|".join("---" if i in (0, len(COLUMNS) - 1) else "--:" for i in range(len(COLUMNS)))
+        + "|"
+    )
+    for line in table_rows(rows):
+        print("| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |")
+    print()
+
+
 def print_table(title: str, rows: list[Row]) -> None:
     lines = table_rows(rows)
     try:
@@ -848,6 +862,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--customers", type=int, default=100_000, help="customers in the big fixture (100000)"
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the table as Markdown (for a README)"
+    )
     parser.add_argument(
         "--source",
         type=Path,
@@ -985,7 +1002,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
             f"median of {args.repeat}; x Prism = times better than Prism's best "
             f"({_num(best_cpu)} µs/req, {_num(best_rps)} req/s)"
         )
-        print_table(title, rows)
+        (print_markdown if args.markdown else print_table)(title, rows)
     print_extras(extras)
     print(f"load average after: {environment['loadavg_after'][0]:.2f}")
 
