@@ -91,8 +91,11 @@ class RedisStore:
 
     name = "redis"
 
-    def __init__(self, url: str, world: World, version: int, resumed: bool) -> None:
+    def __init__(
+        self, url: str, world: World, version: int, resumed: bool, ledger_limit: int
+    ) -> None:
         self._url = url
+        self._ledger_limit = ledger_limit
         # A blocking pool: under a burst, requests wait for a free connection instead of
         # failing with "too many connections".
         pool = aioredis.BlockingConnectionPool.from_url(
@@ -107,7 +110,7 @@ class RedisStore:
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod
-    def open(cls, url: str, world: World | None) -> RedisStore:
+    def open(cls, url: str, world: World | None, ledger_limit: int) -> RedisStore:
         """Connect (failing fast and clearly), then serve ``world`` or the one Redis holds.
 
         This runs before any event loop serves, so it uses a blocking client; the
@@ -129,7 +132,7 @@ class RedisStore:
             raise StoreError(f"{shown}: cannot use Redis: {error}") from None
         finally:
             client.close()
-        return cls(url, world, version, resumed)
+        return cls(url, world, version, resumed, ledger_limit)
 
     @staticmethod
     def _adopt(client: redis.Redis, world: World) -> tuple[int, bool]:
@@ -236,6 +239,7 @@ class RedisStore:
                     if isinstance(outcome, Deducted):
                         pipe.hset(balance_key, outcome.bucket.key(), exact_text(outcome.balance))
                         pipe.rpush(_ledger_key(user_id), _entry_json(outcome.entry))
+                        pipe.ltrim(_ledger_key(user_id), -self._ledger_limit, -1)
                         pipe.sadd(TOUCHED, user_id)
                     await pipe.execute()  # fails if the fixture or the balances changed
                     return outcome

@@ -87,15 +87,16 @@ class SqliteStore:
 
     name = "sqlite"
 
-    def __init__(self, db: sqlite3.Connection, url: str) -> None:
+    def __init__(self, db: sqlite3.Connection, url: str, ledger_limit: int) -> None:
         self._db = db
         self._url = url
+        self._ledger_limit = ledger_limit
         self._world: World | None = None
         self._version = 0
         self.resumed = False
 
     @classmethod
-    def open(cls, url: str, world: World | None) -> SqliteStore:
+    def open(cls, url: str, world: World | None, ledger_limit: int) -> SqliteStore:
         """Open (creating if needed) the file; serve ``world``, or the one it holds."""
         path = database_path(url)
         try:
@@ -103,7 +104,7 @@ class SqliteStore:
         except sqlite3.Error as error:
             hint = "" if url.lower().startswith("sqlite:////") else _ABSOLUTE_HINT
             raise StoreError(f"{url}: cannot open {path}: {error}{hint}") from None
-        store = cls(db, url)
+        store = cls(db, url, ledger_limit)
         try:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA journal_mode = WAL")
@@ -217,8 +218,7 @@ class SqliteStore:
                 return outcome
         raise StoreError(f"{self._url}: the fixtures kept changing; the deduction was not made")
 
-    @staticmethod
-    def _record(db: sqlite3.Connection, user_id: int, outcome: Deducted) -> None:
+    def _record(self, db: sqlite3.Connection, user_id: int, outcome: Deducted) -> None:
         bucket, entry = outcome.bucket, outcome.entry
         db.execute(
             "INSERT INTO balance VALUES (?, ?, ?, ?, ?) "
@@ -239,6 +239,11 @@ class SqliteStore:
                 exact_text(entry.amount),
                 exact_text(entry.balance_after),
             ),
+        )
+        db.execute(  # keep the newest entries only; a no-op until there are more
+            "DELETE FROM ledger WHERE user_id = ? AND seq <= (SELECT seq FROM ledger "
+            "WHERE user_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+            (user_id, user_id, self._ledger_limit),
         )
 
     async def balances(self, user_id: int) -> dict[Bucket, Decimal]:

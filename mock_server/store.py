@@ -9,7 +9,7 @@ turns a URL (``memory``, ``sqlite:///state.db``, ``redis://host:6379/0``) into a
 from __future__ import annotations
 
 import re
-from collections import ChainMap
+from collections import ChainMap, deque
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Protocol
@@ -24,6 +24,9 @@ force and the customer's balances, so a decision never mixes two worlds."""
 
 STORE_URLS = "memory, sqlite:///path/state.db or redis://host:port/db"
 MEMORY_URLS = ("memory", "memory://")
+LEDGER_LIMIT = 1000
+"""Ledger entries kept per customer, the newest: a load test of millions of deductions
+must not grow the mock without bound. Balances are never trimmed, only their history."""
 
 
 class StoreError(Exception):
@@ -71,10 +74,11 @@ class MemoryStore:
     name = "memory"
     resumed = False
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, ledger_limit: int = LEDGER_LIMIT) -> None:
         self._world = world
+        self._ledger_limit = ledger_limit
         self._changed: dict[int, dict[Bucket, Decimal]] = {}
-        self._ledgers: dict[int, list[LedgerEntry]] = {}
+        self._ledgers: dict[int, deque[LedgerEntry]] = {}
 
     async def world(self) -> World:
         return self._world
@@ -96,7 +100,10 @@ class MemoryStore:
         outcome = decide(self._world, self._view(user_id))
         if isinstance(outcome, Deducted):
             self._changed.setdefault(user_id, {})[outcome.bucket] = outcome.balance
-            self._ledgers.setdefault(user_id, []).append(outcome.entry)
+            ledger = self._ledgers.get(user_id)
+            if ledger is None:
+                ledger = self._ledgers[user_id] = deque(maxlen=self._ledger_limit)
+            ledger.append(outcome.entry)
         return outcome
 
     async def balances(self, user_id: int) -> dict[Bucket, Decimal]:
@@ -134,24 +141,25 @@ def redacted(url: str) -> str:
     return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
 
 
-def open_store(url: str, world: World | None = None) -> Store:
+def open_store(url: str, world: World | None = None, *, ledger_limit: int = LEDGER_LIMIT) -> Store:
     """The store ``url`` names, ready to serve.
 
     With ``world``, the store serves it: a shared store that already holds exactly the
     same fixture text keeps its balances and ledger (a restart, another replica), any
     other content is replaced. Without, a shared store serves the world it holds.
+    Each customer's ledger keeps its newest ``ledger_limit`` entries.
     """
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if url in MEMORY_URLS:
         if world is None:
             raise StoreError("memory: the memory store needs fixtures to start from")
-        return MemoryStore(world)
+        return MemoryStore(world, ledger_limit)
     if scheme == "sqlite":
         from mock_server.sqlite_store import SqliteStore
 
-        return SqliteStore.open(url, world)
+        return SqliteStore.open(url, world, ledger_limit)
     if scheme in ("redis", "rediss"):
         from mock_server.redis_store import RedisStore
 
-        return RedisStore.open(url, world)
+        return RedisStore.open(url, world, ledger_limit)
     raise StoreError(f"{redacted(url)}: unknown store URL (use {STORE_URLS})")

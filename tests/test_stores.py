@@ -69,6 +69,24 @@ def default_world_with(old: str, new: str) -> Any:
     return load_document(text.replace(old, new), "changed.yaml")
 
 
+# --- the ledger's bound -------------------------------------------------------------
+
+
+def test_each_ledger_keeps_its_newest_entries_and_every_balance_stays_exact(
+    fresh_store_url: str,
+) -> None:
+    store = open_store(fresh_store_url, load_fixtures(DEFAULT_FIXTURES), ledger_limit=3)
+
+    async def five_deductions(store: Store) -> tuple[Decimal, list[Decimal]]:
+        for amount in ("1", "2", "3", "4", "5"):
+            assert isinstance(await deduct(amount)(store), Deducted)
+        return await state(store)
+
+    balance, ledger = using(store, five_deductions)
+    assert balance == Decimal("665")  # 680 - 15: every deduction counted
+    assert ledger == [Decimal("3"), Decimal("4"), Decimal("5")]
+
+
 # --- restart semantics -----------------------------------------------------------------
 
 
