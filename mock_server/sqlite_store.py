@@ -29,6 +29,9 @@ from mock_server.store import Decide, StoreError, exact_text, opening_view, shar
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
+TRIM_EVERY = 64
+"""Old ledger rows are deleted every TRIM_EVERY insertions: trimming on every one walks
+LEDGER_LIMIT index entries per deduction."""
 MAX_ATTEMPTS = 100
 _ABSOLUTE_HINT = " (three slashes make a relative path: write sqlite://// for an absolute one)"
 
@@ -225,7 +228,7 @@ class SqliteStore:
             "ON CONFLICT DO UPDATE SET amount = excluded.amount",
             (user_id, bucket.program_id, bucket.kind, bucket.name, exact_text(outcome.balance)),
         )
-        db.execute(
+        inserted = db.execute(
             "INSERT INTO ledger (user_id, time, source, reason, program_id, kind, name, amount, "
             "balance_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -240,22 +243,23 @@ class SqliteStore:
                 exact_text(entry.balance_after),
             ),
         )
-        db.execute(  # keep the newest entries only; a no-op until there are more
-            "DELETE FROM ledger WHERE user_id = ? AND seq <= (SELECT seq FROM ledger "
-            "WHERE user_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-            (user_id, user_id, self._ledger_limit),
-        )
+        if inserted.lastrowid % TRIM_EVERY == 0:  # reads show the newest only in between
+            db.execute(
+                "DELETE FROM ledger WHERE user_id = ? AND seq <= (SELECT seq FROM ledger "
+                "WHERE user_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (user_id, user_id, self._ledger_limit),
+            )
 
     async def balances(self, user_id: int) -> dict[Bucket, Decimal]:
         world, _ = self._current()
         return opening_view(world, user_id, self._changed(user_id))
 
     async def ledger(self, user_id: int) -> list[LedgerEntry]:
-        rows = self._db.execute(
+        newest_first = self._db.execute(
             "SELECT time, source, reason, program_id, kind, name, amount, balance_after "
-            "FROM ledger WHERE user_id = ? ORDER BY seq",
-            (user_id,),
-        )
+            "FROM ledger WHERE user_id = ? ORDER BY seq DESC LIMIT ?",
+            (user_id, self._ledger_limit),
+        ).fetchall()
         return [
             LedgerEntry(
                 datetime.fromisoformat(time),
@@ -265,7 +269,7 @@ class SqliteStore:
                 Decimal(amount),
                 Decimal(after),
             )
-            for time, source, reason, program, kind, name, amount, after in rows
+            for time, source, reason, program, kind, name, amount, after in reversed(newest_first)
         ]
 
     async def close(self) -> None:

@@ -32,7 +32,7 @@ from mock_server.fixtures import load_document, load_fixtures
 from mock_server.handlers import decision
 from mock_server.model import POINTS, Bucket
 from mock_server.rules import Deducted, Deduction
-from mock_server.sqlite_store import database_path
+from mock_server.sqlite_store import TRIM_EVERY, database_path
 from mock_server.store import Store, StoreError, open_store, redacted
 
 T = TypeVar("T")
@@ -85,6 +85,20 @@ def test_each_ledger_keeps_its_newest_entries_and_every_balance_stays_exact(
     balance, ledger = using(store, five_deductions)
     assert balance == Decimal("665")  # 680 - 15: every deduction counted
     assert ledger == [Decimal("3"), Decimal("4"), Decimal("5")]
+
+
+def test_sqlite_deletes_trimmed_rows_from_the_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    store = open_store(url, load_fixtures(DEFAULT_FIXTURES), ledger_limit=3)
+
+    async def many(store: Store) -> None:
+        for _ in range(TRIM_EVERY * 2):
+            assert isinstance(await deduct("1")(store), Deducted)
+
+    using(store, many)
+    with sqlite3.connect(tmp_path / "state.db") as db:
+        (rows,) = db.execute("SELECT count(*) FROM ledger").fetchone()
+    assert rows <= 3 + TRIM_EVERY  # trimmed in batches, never more than one batch behind
 
 
 # --- restart semantics -----------------------------------------------------------------
