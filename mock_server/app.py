@@ -10,7 +10,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import connexion
@@ -110,7 +110,7 @@ def _install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, HTTPException)
         api_error = _from_http(request, error)
-        return _envelope(api_error, api_error.status())
+        return _envelope(api_error, api_error.status(), headers=error.headers)
 
     def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         logger.error("unexpected error", exc_info=error)
@@ -147,10 +147,14 @@ def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
     return ApiError.of(Code.INTERNAL_ERROR, detail=str(getattr(error, "detail", status)))
 
 
-def _envelope(error: ApiError, status: int) -> ConnexionResponse:
+def _envelope(
+    error: ApiError, status: int, headers: Mapping[str, str] | None = None
+) -> ConnexionResponse:
+    """The error envelope, keeping the headers HTTP demands (``Allow`` on a 405)."""
     return ConnexionResponse(
         status_code=status,
         mimetype="application/json",
         content_type="application/json",
         body=json.dumps(error.envelope()),
+        headers=dict(headers or {}),
     )
