@@ -1,0 +1,99 @@
+"""What a response must look like, as plain functions that list the problems found.
+
+Shared by the documented-behaviour tests, the model-based tests and the custom
+Schemathesis checks, so that each rule of the contract is written once.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from contract_tests import spec
+
+BALANCE = re.compile(r"^-?[0-9]+\.[0-9]{3}$")
+SUCCESS_SUFFIX = " deducted successfully for the user "
+
+
+def envelope_problems(document: Any) -> list[str]:
+    """Problems with the error envelope: ``errors[]`` of ``{status: false, code, message}``."""
+    if not isinstance(document, dict):
+        return ["the body is not a JSON object in the error envelope"]
+    errors = document.get("errors")
+    if not isinstance(errors, list) or not errors:
+        return ["the envelope has no non-empty errors[] array"]
+    problems = []
+    for index, item in enumerate(errors):
+        if not isinstance(item, dict):
+            problems.append(f"errors[{index}] is not an object")
+            continue
+        if item.get("status") is not False:
+            problems.append(f"errors[{index}].status is {item.get('status')!r}, not false")
+        if not isinstance(item.get("code"), int) or isinstance(item.get("code"), bool):
+            problems.append(f"errors[{index}].code is {item.get('code')!r}, not an integer")
+        if not isinstance(item.get("message"), str):
+            problems.append(f"errors[{index}].message is {item.get('message')!r}, not a string")
+    warnings = document.get("warnings", [])
+    if not isinstance(warnings, list):
+        problems.append("warnings is not an array")
+    return problems
+
+
+def error_codes(document: Any) -> list[int]:
+    if envelope_problems(document):
+        return []
+    return [item["code"] for item in document["errors"]]
+
+
+def documented_code_problems(status: int, document: Any, error_status: dict[int, int]) -> list[str]:
+    """Every code must be documented, come with its documented status, and carry its
+    documented message."""
+    problems = []
+    for item in document["errors"]:
+        code, message = item["code"], item["message"]
+        if code not in spec.documented_codes():
+            problems.append(f"error code {code} is not documented by the contract")
+            continue
+        statuses = spec.expected_statuses(code, error_status)
+        if statuses is not None and status not in statuses:
+            wanted = " or ".join(str(s) for s in sorted(statuses))
+            problems.append(f"error code {code} came with HTTP {status}, documented with {wanted}")
+        template = spec.templates().get(code)
+        if template is not None and not template.matches(message):
+            problems.append(
+                f"error code {code} has the message {message!r}, documented as {template.text!r}"
+            )
+    return problems
+
+
+def balance_problems(value: Any, name: str, *, allow_negative: bool) -> list[str]:
+    if not isinstance(value, str) or not BALANCE.match(value):
+        return [f"{name} is {value!r}, not a string with exactly three decimals like '670.000'"]
+    if not allow_negative and Decimal(value) < 0:
+        return [f"{name} is {value}, below zero while negative balances are not allowed"]
+    return []
+
+
+def success_problems(document: Any, *, currency: str | None, allow_negative: bool) -> list[str]:
+    """The success body: status, the one balance field that fits the request, message."""
+    if not isinstance(document, dict):
+        return ["the success body is not a JSON object"]
+    problems = []
+    if document.get("status") != "success":
+        problems.append(f"status is {document.get('status')!r}, not 'success'")
+    field, other = (
+        ("valueAvailable", "pointsAvailable") if currency else ("pointsAvailable", "valueAvailable")
+    )
+    if field not in document:
+        problems.append(f"{field} is missing")
+    else:
+        problems += balance_problems(document[field], field, allow_negative=allow_negative)
+    if other in document:
+        problems.append(f"{other} is present, but the request deducted {currency or 'points'}")
+    expected_message = f"{currency or 'points'}{SUCCESS_SUFFIX}"
+    if document.get("message") != expected_message:
+        problems.append(f"message is {document.get('message')!r}, not {expected_message!r}")
+    if not isinstance(document.get("warnings"), list):
+        problems.append("warnings is missing or not an array")
+    return problems
