@@ -45,7 +45,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "writes: the test deducts from the test customer")
     get = config.getoption
     try:
         rate = parse_rate(get("--rate-limit")) if get("--rate-limit") else None

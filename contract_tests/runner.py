@@ -73,7 +73,7 @@ class Reporter:
     def summary(self) -> None:
         for name, text in self.failures:
             self.console.rule(f"[red]{escape(name)}")
-            self.console.print(text, markup=False, highlight=False)
+            self.console.print(text, markup=False, highlight=False, soft_wrap=True)
         table = Table(title="capmock contract tests")
         table.add_column("test")
         table.add_column("result")
@@ -106,8 +106,7 @@ def run(
     console = console or Console(highlight=False)
     if options.dry_run:
         return _dry_run(options, console)
-    args = [str(HERE), "-p", "no:terminal", "-p", "no:cacheprovider", "--rootdir", str(HERE)]
-    args += ["-c", str(HERE / "conftest.py")]
+    args = [str(HERE), "-c", str(HERE / "pytest.ini"), "-p", "no:terminal"]
     args += _option_args(options)
     if junit is not None:
         args += ["--junitxml", str(junit)]
@@ -145,9 +144,9 @@ def _dry_run(options: Options, console: Console) -> int:
             if planned.writes and not target.writes_allowed
             else ""
         )
-        console.print(f"{planned.test_id}{note}", markup=False)
+        console.print(f"{planned.test_id}{note}", markup=False, soft_wrap=True)
         for request in planned.requests:
-            console.print(f"    {request}", markup=False)
+            console.print(f"    {request}", markup=False, soft_wrap=True)
     return EXIT_OK
 
 
