@@ -98,10 +98,12 @@ def compare(
     problems: list[str] = []
     if expected.code is not None:
         statuses = spec.expected_statuses(expected.code, error_status) or frozenset({400})
-        codes = [e.get("code") for e in (document or {}).get("errors") or [] if isinstance(e, dict)]
+        codes = _codes(document)
         if exchange.status not in statuses or codes[:1] != [expected.code]:
-            got = f"{exchange.status} with codes {codes}" if codes else f"HTTP {exchange.status}"
-            problems.append(f"{expected.code} expected, got {got}")
+            got = (
+                f"HTTP {exchange.status} with codes {codes}" if codes else f"HTTP {exchange.status}"
+            )
+            problems.append(f"{expected.code} expected for {bucket.describe()}, got {got}")
         elif document["errors"][0].get("message") != expected.message:
             problems.append(
                 f"{expected.code} message is {document['errors'][0].get('message')!r}, "

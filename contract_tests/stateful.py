@@ -30,21 +30,21 @@ def buckets(profile: Profile) -> list[Bucket]:
 
 
 def amounts(balance: Decimal | None, round_decimals: int) -> st.SearchStrategy[Decimal]:
-    """Amounts around the balance, so that 8907 and its edge are reached, plus zero and
-    amounts with one decimal place too many."""
+    """Amounts around the balance, so that 8907 and its edge are reached; zero; amounts
+    with one decimal place too many, some of them ending in zeros (``0.010``: decimals
+    count as sent); whole and fractional amounts, some with trailing zeros."""
     unit = Decimal(1).scaleb(-round_decimals)
-    fine = st.integers(1, 10**4).map(lambda n: Decimal(n).scaleb(-(round_decimals + 1)))
-    small = st.integers(1, 5000).map(
-        lambda n: (Decimal(n) * unit).normalize() if n % 7 else Decimal(n) * unit
-    )
-    choices = [small, fine, st.just(Decimal(0))]
+    finer = round_decimals + 1
+    choices = [
+        st.integers(1, 5000).map(lambda n: Decimal(n) * unit),
+        st.integers(1, 500).map(Decimal),
+        st.integers(1, 10**4).map(lambda n: Decimal(n).scaleb(-finer)),
+        st.integers(1, 10**3).map(lambda n: Decimal(n * 10).scaleb(-finer)),
+        st.just(Decimal(0)),
+    ]
     if balance is not None and balance > 0:
         exact = balance.quantize(unit)
-        choices += [
-            st.just(exact),
-            st.just(exact + unit),
-            st.sampled_from([max(unit, exact - unit)]),
-        ]
+        choices += [st.sampled_from([exact, exact + unit, max(unit, exact - unit)])]
     return st.one_of(choices)
 
 
