@@ -14,6 +14,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from contract_tests import spec
+
 HERE = Path(__file__).resolve().parent
 PROFILE_SCHEMA = HERE / "profile.schema.json"
 DEFAULT_PROFILE = HERE / "profiles" / "default.yaml"
@@ -73,13 +75,20 @@ def load_profile(path: Path) -> Profile:
         mark = error.problem_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ProfileError(f"{path}: invalid YAML{where}: {error.problem}") from None
-    return profile_from_document(document, str(path))
+    return profile_from_document(document, str(path), text)
 
 
-def profile_from_document(document: Any, origin: str) -> Profile:
-    problems = _schema_problems(document)
+def profile_from_document(document: Any, origin: str, text: str | None = None) -> Profile:
+    """A checked profile from a parsed document; ``text`` (the YAML) gives line numbers."""
+    problems = _problems(document)
     if problems:
-        raise ProfileError("\n".join(f"{origin}: {problem}" for problem in problems))
+        root = yaml.compose(text) if text else None
+        raise ProfileError(
+            "\n".join(
+                f"{origin}: {_line(root, place)}{_dotted(place)}: {message}"
+                for place, message in problems
+            )
+        )
     customer, program = document["customer"], document["program"]
     no_access = document.get("noAccessCredentials")
     return Profile(
@@ -112,11 +121,35 @@ def _credentials(document: dict[str, Any]) -> Credentials:
     return Credentials("oauth", document["oauth"]["key"], document["oauth"]["secret"])
 
 
-def _schema_problems(document: Any) -> list[str]:
+def _problems(document: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """Every problem with its place: the schema's, then the contract's sources."""
     schema = json.loads(PROFILE_SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
-    problems = []
-    for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path))):
-        place = ".".join(str(part) for part in error.path) or "(top level)"
-        problems.append(f"{place}: {error.message}")
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
+    problems = [(tuple(error.path), error.message) for error in errors]
+    source = (document.get("customer") or {}).get("source") if isinstance(document, dict) else None
+    if isinstance(source, str) and source not in spec.enum("Source"):
+        known = ", ".join(spec.enum("Source"))
+        problems.append((("customer", "source"), f"{source!r} is not a source ({known})"))
     return problems
+
+
+def _dotted(place: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in place) or "(top level)"
+
+
+def _line(root: yaml.Node | None, place: tuple[Any, ...]) -> str:
+    """``line N: `` of the deepest node of ``place`` found in the YAML, else nothing."""
+    node = root
+    for part in place:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+    return f"line {node.start_mark.line + 1}: " if node is not None else ""
