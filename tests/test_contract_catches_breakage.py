@@ -3,8 +3,12 @@ against each deliberately broken server of ``broken_servers``."""
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from broken_servers import BROKEN, Broken
@@ -41,7 +45,7 @@ def run_suite(url: str, phases: tuple[str, ...]) -> list[Finding]:
 
 
 @pytest.fixture
-def served() -> Iterator[callable]:
+def served() -> Iterator[Callable[[object], str]]:
     servers = []
 
     def serve(app: object) -> str:
@@ -55,15 +59,55 @@ def served() -> Iterator[callable]:
         thread.join(5)
 
 
-def test_the_real_mock_passes_every_phase(served: callable) -> None:
+def test_the_real_mock_passes_every_phase(served: Callable[[object], str]) -> None:
     url = served(create_app(load_fixtures(DEFAULT_FIXTURES)))
     assert run_suite(url, schema_run.PHASES) == []
 
 
 @pytest.mark.parametrize("broken", BROKEN, ids=[b.name.replace(" ", "-") for b in BROKEN])
-def test_the_suite_names_what_is_broken(broken: Broken, served: callable) -> None:
+def test_the_suite_names_what_is_broken(broken: Broken, served: Callable[[object], str]) -> None:
     with broken.patch():
         url = served(broken.app())
         findings = run_suite(url, broken.schema_phases)
     problems = [finding.problem for finding in findings]
     assert any(re.search(broken.expect, problem) for problem in problems), problems
+
+
+def _model_findings(url: str, seed: int) -> list[str]:
+    profile = load_profile(DEFAULT_PROFILE)
+    target = Target(url, profile, writes_allowed=True, admin=True)
+    try:
+        run_model(target, profile, max_examples=10, steps=15, seed=seed)
+    except ContractBrokenError as broken:
+        return [finding.render() for finding in broken.findings]
+    finally:
+        target.close()
+    return []
+
+
+def test_a_seed_reproduces_a_run(served: Callable[[object], str]) -> None:
+    double = next(b for b in BROKEN if b.name == "deducted twice")
+    url = served(double.app())
+    first = _model_findings(url, seed=5)
+    assert first
+    assert _model_findings(url, seed=5) == first
+
+
+def test_capmock_test_exits_1_with_curl_response_and_expectation(
+    served: Callable[[object], str],
+) -> None:
+    double = next(b for b in BROKEN if b.name == "deducted twice")
+    url = served(double.app())
+    result = subprocess.run(
+        [sys.executable, "-m", "capmock", "test", "--base-url", url, "--max-examples", "5"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "curl -i -X POST" in result.stdout
+    assert "the model's balance of" in result.stdout
+    assert "expected:" in result.stdout
+    assert "1 failed" in result.stdout
