@@ -15,8 +15,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from contract_tests import plan
-from contract_tests.plugin import STEPS
+from contract_tests import documented, plan
+from contract_tests.plugin import STEPS, TARGET
 from contract_tests.setup import Options, UsageError, build_target
 
 HERE = Path(__file__).resolve().parent
@@ -66,9 +66,13 @@ class Reporter:
             if item.get_closest_marker("writes"):
                 self.rows.append((item.nodeid.split("::", 1)[-1], "not run", "writes not allowed"))
 
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.progress is not None:
             self.progress.stop()
+        if TARGET in session.config.stash:
+            profile = session.config.stash[TARGET].profile
+            for code, reason in sorted(documented.not_covered(profile).items()):
+                self.rows.append((f"documented code {code}", "not run", reason))
 
     def summary(self) -> None:
         for name, text in self.failures:
