@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from contract_tests import spec
-from contract_tests.expectations import envelope_problems
+from contract_tests.expectations import content_type_problems, envelope_problems
 from contract_tests.findings import Finding
 from contract_tests.model import CURRENCY, POINTS, BalanceModel, Bucket, compare
 from contract_tests.profile import Credentials, Profile
@@ -384,16 +384,16 @@ def _error_case(
         f"{what} is refused with {code}",
         request,
         False,
-        lambda target, sent: judge(target, sent.send(target, writes=False)),
+        lambda target, sent: judge(sent.send(target, writes=False)),
     )
 
 
 def _judge_error(
     profile: Profile, code: int, values: dict[str, Any] | None
-) -> Callable[[Target, Exchange], list[Finding]]:
+) -> Callable[[Exchange], list[Finding]]:
     """Status, code and message; ``values`` None when the message has a free part."""
 
-    def judge(_target: Target, exchange: Exchange) -> list[Finding]:
+    def judge(exchange: Exchange) -> list[Finding]:
         strict = profile.capmock_codes or code not in spec.CAPMOCK_CODES
         statuses = spec.expected_statuses(code, profile.error_status)
         template = spec.templates().get(code)
@@ -405,6 +405,7 @@ def _judge_error(
         if exchange.status not in statuses:
             wanted = " or ".join(map(str, sorted(statuses))) if len(statuses) < 5 else "4xx"
             problems.append(f"{code} expected with HTTP {wanted}, got HTTP {exchange.status}")
+        problems += content_type_problems(exchange.response_headers)
         shape = envelope_problems(document)
         problems += shape
         if not shape and strict:

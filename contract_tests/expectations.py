@@ -16,6 +16,14 @@ BALANCE = re.compile(r"^-?[0-9]+\.[0-9]{3}$")
 SUCCESS_SUFFIX = " deducted successfully for the user "
 
 
+def content_type_problems(headers: dict[str, str]) -> list[str]:
+    """Every answer of the contract is JSON."""
+    kind = headers.get("content-type", "")
+    if kind.split(";")[0].strip().lower() != "application/json":
+        return [f"Content-Type is {kind or 'missing'!r}, not application/json"]
+    return []
+
+
 def envelope_problems(document: Any) -> list[str]:
     """Problems with the error envelope: ``errors[]`` of ``{status: false, code, message}``."""
     if not isinstance(document, dict):

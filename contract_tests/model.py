@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from contract_tests import spec
-from contract_tests.expectations import success_problems
+from contract_tests.expectations import content_type_problems, success_problems
 from contract_tests.findings import Finding
 from contract_tests.target import Exchange
 
@@ -95,7 +95,7 @@ def compare(
     """Findings when the answer to a deduction is not the one the model predicts."""
     document = exchange.json()
     currency = bucket.name if bucket.kind == CURRENCY else None
-    problems: list[str] = []
+    problems = content_type_problems(exchange.response_headers)
     if expected.code is not None:
         statuses = spec.expected_statuses(expected.code, error_status) or frozenset({400})
         codes = _codes(document)
