@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--allow-writes", action="store_true", help="Deduct on a non-loopback target.")
     group.addoption("--dry-run", action="store_true", help="List tests and requests; send none.")
     group.addoption("--max-examples", type=int, default=25, help="Examples per generated test.")
-    group.addoption("--seed", type=int, help="Seed that reproduces a run.")
+    group.addoption("--seed", type=int, help="Seed that reproduces a run (default: random, shown).")
     group.addoption("--rate-limit", help="At most this many requests, e.g. 10/s or 600/m.")
     group.addoption("--max-requests", type=int, help="Send at most this many requests.")
     group.addoption("--report", type=Path, help="Directory for findings.json and findings.txt.")
@@ -58,7 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
         allow_writes=get("--allow-writes"),
         dry_run=get("--dry-run"),
         max_examples=get("--max-examples"),
-        seed=get("--seed"),
+        seed=get("--seed") if get("--seed") is not None else random.randrange(2**32),
         rate_limit=rate,
         max_requests=get("--max-requests"),
     )
@@ -76,6 +77,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OPTIONS] = options
     config.stash[FINDINGS] = {}
     config.stash[STACK] = stack
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    target, options = config.stash[TARGET], config.stash[OPTIONS]
+    return (
+        f"capmock contract tests: {target.base_url}, profile {target.profile.origin}, "
+        f"seed {options.seed} (rerun with --seed {options.seed})"
+    )
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from contract_tests import documented, plan
-from contract_tests.plugin import STEPS, TARGET
+from contract_tests.plugin import OPTIONS, STEPS, TARGET
 from contract_tests.setup import Options, UsageError, build_target
 
 HERE = Path(__file__).resolve().parent
@@ -31,6 +31,8 @@ class Reporter:
         self.rows: list[tuple[str, str, str]] = []
         self.failures: list[tuple[str, str]] = []
         self.progress: Progress | None = None
+        self.header = ""
+        self.seed: int | None = None
         self.task: object = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -70,7 +72,10 @@ class Reporter:
         if self.progress is not None:
             self.progress.stop()
         if TARGET in session.config.stash:
-            profile = session.config.stash[TARGET].profile
+            target = session.config.stash[TARGET]
+            self.header = f"{target.base_url}, profile {target.profile.origin}"
+            self.seed = session.config.stash[OPTIONS].seed
+            profile = target.profile
             for code, reason in sorted(documented.not_covered(profile).items()):
                 self.rows.append((f"documented code {code}", "not run", reason))
 
@@ -89,8 +94,10 @@ class Reporter:
         counts = {
             o: sum(1 for r in self.rows if r[1] == o) for o in ("passed", "FAILED", "not run")
         }
+        self.console.print(f"target {self.header}", markup=False, soft_wrap=True)
         self.console.print(
-            f"{counts['passed']} passed, {counts['FAILED']} failed, {counts['not run']} not run"
+            f"{counts['passed']} passed, {counts['FAILED']} failed, {counts['not run']} not run; "
+            f"seed {self.seed} (rerun with --seed {self.seed})"
         )
 
 
