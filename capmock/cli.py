@@ -166,8 +166,8 @@ def test_command(
         --oauth KEY:SECRET --allow-writes --rate-limit 5/s --max-requests 500
     """
     from contract_tests.limits import parse_rate
+    from contract_tests.options import Options
     from contract_tests.runner import run
-    from contract_tests.setup import Options
 
     try:
         rate = parse_rate(rate_limit) if rate_limit else None

@@ -20,7 +20,7 @@ from contract_tests import plan
 from contract_tests.findings import ContractBrokenError, Finding
 from contract_tests.limits import BudgetExhaustedError, parse_rate
 from contract_tests.local_mock import local_mock
-from contract_tests.setup import Options, UsageError, build_target
+from contract_tests.options import Options, UsageError, build_target
 from contract_tests.target import Target
 
 STEPS = 20

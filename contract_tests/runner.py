@@ -16,8 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from contract_tests import documented, plan
+from contract_tests.options import Options, UsageError, build_target
 from contract_tests.plugin import OPTIONS, STEPS, TARGET
-from contract_tests.setup import Options, UsageError, build_target
 
 HERE = Path(__file__).resolve().parent
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from contract_tests.options import Options
 from contract_tests.plugin import STEPS
-from contract_tests.setup import Options
 from contract_tests.stateful import run_model
 from contract_tests.target import Target
 

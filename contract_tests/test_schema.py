@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from contract_tests.findings import ContractBrokenError
+from contract_tests.options import Options
 from contract_tests.schema_run import PHASES, run_phase
-from contract_tests.setup import Options
 from contract_tests.target import Target
 
 

@@ -18,9 +18,9 @@ from rich.console import Console
 
 from capmock.paths import DEFAULT_FIXTURES
 from contract_tests import documented, schema_run
+from contract_tests.options import Options, UsageError, build_target
 from contract_tests.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from contract_tests.runner import run
-from contract_tests.setup import Options, UsageError, build_target
 from contract_tests.target import Target, UnsafeRequestError
 from mock_server.app import create_app
 from mock_server.fixtures import load_fixtures
