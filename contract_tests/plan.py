@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contract_tests import documented, schema_run, spec
+from contract_tests.odd_inputs import odd_input_cases
 from contract_tests.target import Target
 
 
@@ -41,6 +42,10 @@ def plan(target: Target, max_examples: int, steps: int) -> list[Planned]:
             f"test_documented[{case.name}]", case.writes, [case.request.describe(target.base_url)]
         )
         for case in documented.error_cases(p) + documented.example_cases(p)
+    ]
+    items += [
+        Planned(f"test_odd_input[{case.name}]", False, [case.request.describe(target.base_url)])
+        for case in odd_input_cases(p)
     ]
     items += [
         Planned(f"test_schema[{phase}]", False, schema_plan(target, phase, max_examples))

@@ -1,4 +1,5 @@
-"""One test per documented error code and per seed example, built from the profile."""
+"""One test per documented error code, per seed example and per odd input, built from the
+profile."""
 
 from __future__ import annotations
 
@@ -6,17 +7,21 @@ import pytest
 
 from contract_tests import documented
 from contract_tests.findings import ContractBrokenError
+from contract_tests.odd_inputs import odd_input_cases
 from contract_tests.plugin import TARGET
 from contract_tests.target import Target
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "case" not in metafunc.fixturenames:
-        return
     profile = metafunc.config.stash[TARGET].profile
-    cases = documented.error_cases(profile) + documented.example_cases(profile)
+    if "case" in metafunc.fixturenames:
+        cases = documented.error_cases(profile) + documented.example_cases(profile)
+    elif "odd" in metafunc.fixturenames:
+        cases = odd_input_cases(profile)
+    else:
+        return
     metafunc.parametrize(
-        "case",
+        "case" if "case" in metafunc.fixturenames else "odd",
         [
             pytest.param(case, id=case.name, marks=[pytest.mark.writes] if case.writes else [])
             for case in cases
@@ -26,5 +31,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def test_documented(case: documented.Case, target: Target) -> None:
     findings = case.run(target)
+    if findings:
+        raise ContractBrokenError(findings)
+
+
+def test_odd_input(odd: documented.Case, target: Target) -> None:
+    findings = odd.run(target)
     if findings:
         raise ContractBrokenError(findings)

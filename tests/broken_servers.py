@@ -25,7 +25,8 @@ from mock_server.rules import Deducted, Deduction
 from mock_server.store import MemoryStore
 
 Rewrite = Callable[[dict[str, Any], int, Any], tuple[int, Any]]
-"""(request facts, status, parsed JSON body) -> (status, body); bodies left as parsed."""
+"""(request facts, status, parsed JSON body) -> (status, body): the body as JSON to send,
+None to send the original bytes, or bytes to send as they are."""
 
 
 def rewriting(app: Any, rewrite: Rewrite) -> Any:
@@ -62,7 +63,10 @@ def rewriting(app: Any, rewrite: Rewrite) -> Any:
         except ValueError:
             document = None
         status, document = rewrite(facts, started["status"], document)
-        payload = body if document is None else json.dumps(document).encode()
+        if isinstance(document, bytes):
+            payload = document
+        else:
+            payload = body if document is None else json.dumps(document).encode()
         headers = [(k, v) for k, v in started["headers"] if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -228,6 +232,16 @@ def _500_on_json_number_amount(
     if isinstance(body, dict) and isinstance(body.get("pointsToBeAdjusted"), int | float):
         return 500, None
     return status, document
+
+
+def _500_on_nan(facts: dict[str, Any], status: int, document: Any) -> tuple[int, Any]:
+    return (500, None) if b"NaN" in facts["body"] else (status, document)
+
+
+def _plain_404_for_bad_user_id(
+    facts: dict[str, Any], status: int, document: Any
+) -> tuple[int, Any]:
+    return (404, b"Not Found") if "\n" in facts["path"] else (status, document)
 
 
 class ForgetfulStore(MemoryStore):
@@ -424,6 +438,12 @@ BROKEN = [
         "content_type_conformance",
         lambda: _as_html(create_app(_world())),
         schema_phases=("examples",),
+    ),
+    Broken("500 on a NaN amount", "odd input answered with HTTP 500", _wrapped(_500_on_nan)),
+    Broken(
+        "bare 404 for a newline in the userId",
+        "the body is not a JSON object",
+        _wrapped(_plain_404_for_bad_user_id),
     ),
     Broken(
         "500 on odd input",

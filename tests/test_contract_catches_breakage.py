@@ -17,6 +17,7 @@ from conftest import start_server
 from capmock.paths import DEFAULT_FIXTURES
 from contract_tests import documented, schema_run
 from contract_tests.findings import ContractBrokenError, Finding
+from contract_tests.odd_inputs import odd_input_cases
 from contract_tests.profile import DEFAULT_PROFILE, load_profile
 from contract_tests.stateful import run_model
 from contract_tests.target import Target
@@ -30,7 +31,8 @@ def run_suite(url: str, phases: tuple[str, ...]) -> list[Finding]:
     target = Target(url, profile, writes_allowed=True, admin=True)
     findings: list[Finding] = []
     try:
-        for case in documented.error_cases(profile) + documented.example_cases(profile):
+        cases = documented.error_cases(profile) + documented.example_cases(profile)
+        for case in cases + odd_input_cases(profile):
             target.reset()
             findings += case.run(target)
         try:
