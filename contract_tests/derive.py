@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contract_tests import spec
 from contract_tests.profile import Profile, profile_from_document
 
 
@@ -60,6 +61,9 @@ def derive_profile(fixtures: dict[str, Any], origin: str) -> Profile:
         "errorStatus": {str(k): v for k, v in (fixtures.get("errorStatus") or {}).items()},
         "capmockCodes": True,
     }
+    others = [s for s in spec.enum("Source") if s not in customer["sources"] and s != "ALL"]
+    if others:
+        document["customer"]["otherSource"] = others[0]
     if no_access:
         document["noAccessCredentials"] = {
             "basic": {"username": no_access[0]["username"], "password": no_access[0]["password"]}

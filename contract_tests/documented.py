@@ -299,6 +299,16 @@ def error_cases(profile: Profile) -> list[Case]:
             name="9113-no-credentials",
         )
     )
+    if p.other_source is not None:
+        built.append(
+            _error_case(
+                profile,
+                8015,
+                f"the test customer in {p.other_source}, a source it is not in",
+                Request("POST", deduct, {"source": p.other_source}, body()),
+                {},
+            )
+        )
     if not p.allow_negative_balance:
         built.append(
             _error_case(

@@ -112,8 +112,10 @@ def compare(
         wanted = f"HTTP {min(statuses)}, error {expected.code}: {expected.message}"
     elif exchange.status != 200:
         if expected.balance is not None or exchange.status != 400 or 8907 not in _codes(document):
+            codes = _codes(document)
             problems.append(
                 f"a deduction of {bucket.describe()} was refused with HTTP {exchange.status}"
+                + (f" (codes {codes})" if codes else "")
             )
         wanted = "HTTP 200 and the balance left"
     else:

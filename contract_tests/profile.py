@@ -52,6 +52,7 @@ class Profile:
     allow_negative_balance: bool
     unknown_customer_id: int
     unknown_program_id: int = 999999999
+    other_source: str | None = None
     base_url: str | None = None
     no_access: Credentials | None = None
     error_status: dict[int, int] = field(default_factory=dict)
@@ -105,6 +106,7 @@ def profile_from_document(document: Any, origin: str, text: str | None = None) -
         allow_negative_balance=document["allowNegativeBalance"],
         unknown_customer_id=document["unknownCustomerId"],
         unknown_program_id=document.get("unknownProgramId", 999999999),
+        other_source=customer.get("otherSource"),
         base_url=document.get("baseUrl"),
         no_access=_credentials(no_access) if no_access else None,
         error_status={
@@ -127,10 +129,12 @@ def _problems(document: Any) -> list[tuple[tuple[Any, ...], str]]:
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
     problems = [(tuple(error.path), error.message) for error in errors]
-    source = (document.get("customer") or {}).get("source") if isinstance(document, dict) else None
-    if isinstance(source, str) and source not in spec.enum("Source"):
-        known = ", ".join(spec.enum("Source"))
-        problems.append((("customer", "source"), f"{source!r} is not a source ({known})"))
+    customer = (document.get("customer") or {}) if isinstance(document, dict) else {}
+    for key in ("source", "otherSource"):
+        source = customer.get(key) if isinstance(customer, dict) else None
+        if isinstance(source, str) and source not in spec.enum("Source"):
+            known = ", ".join(spec.enum("Source"))
+            problems.append((("customer", key), f"{source!r} is not a source ({known})"))
     return problems
 
 

@@ -24,6 +24,9 @@ from contract_tests.model import CURRENCY, POINTS, BalanceModel, Bucket, compare
 from contract_tests.profile import Profile
 from contract_tests.target import Target
 
+DEFAULT_CATEGORY = "REGULAR"
+"""The category deducted when a request names none; the machine sometimes names none."""
+
 
 def buckets(profile: Profile) -> list[Bucket]:
     categories = [Bucket(POINTS, category) for category in spec.enum("PointCategory")]
@@ -71,14 +74,21 @@ def run_model(
             )
             self.sequence: list[str] = []
 
-        @rule(data=st.data(), bucket=st.sampled_from(buckets(profile)), as_string=st.booleans())
-        def deduct(self, data: st.DataObject, bucket: Bucket, as_string: bool) -> None:
+        @rule(
+            data=st.data(),
+            bucket=st.sampled_from(buckets(profile)),
+            as_string=st.booleans(),
+            name_category=st.booleans(),
+        )
+        def deduct(
+            self, data: st.DataObject, bucket: Bucket, as_string: bool, name_category: bool
+        ) -> None:
             amount = data.draw(amounts(self.model.balances.get(bucket), profile.round_decimals))
             field = "valueToBeAdjusted" if bucket.kind == CURRENCY else "pointsToBeAdjusted"
             body: dict[str, object] = {field: f"{amount:f}" if as_string else amount}
             if bucket.kind == CURRENCY:
                 body["alternateCurrencyName"] = bucket.name
-            else:
+            elif name_category or bucket.name != DEFAULT_CATEGORY:
                 body["pointCategoryTypes"] = bucket.name
             body["reasonOfReturn"] = REASON
             expected = self.model.predict(bucket, amount)

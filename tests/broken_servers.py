@@ -278,6 +278,25 @@ def _patched_deduct(change: Callable[[Deduction], Deduction]) -> AbstractContext
     return patch()
 
 
+@contextmanager
+def _default_category_promised() -> Iterator[None]:
+    """A request that names no pointCategoryTypes deducts PROMISED points."""
+    original = handlers.to_deduction
+
+    def to_deduction(user_id: int, source: str, body: dict[str, Any]) -> Deduction:
+        return original(user_id, source, {"pointCategoryTypes": "PROMISED", **body})
+
+    handlers.to_deduction = to_deduction
+    try:
+        yield
+    finally:
+        handlers.to_deduction = original
+
+
+def _any_source(request: Deduction) -> Deduction:
+    return dataclasses.replace(request, source="ALL")
+
+
 def _all_categories_regular(request: Deduction) -> Deduction:
     return dataclasses.replace(request, category="REGULAR")
 
@@ -444,6 +463,18 @@ BROKEN = [
         "bare 404 for a newline in the userId",
         "the body is not a JSON object",
         _wrapped(_plain_404_for_bad_user_id),
+    ),
+    Broken(
+        "source not checked",
+        "8015 expected with HTTP 400, got HTTP 200",
+        _app(),
+        lambda: _patched_deduct(_any_source),
+    ),
+    Broken(
+        "default category is not REGULAR",
+        r"(deduction of REGULAR points was refused|the model's balance of REGULAR)",
+        _app(),
+        _default_category_promised,
     ),
     Broken(
         "500 on odd input",
