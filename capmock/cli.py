@@ -105,7 +105,9 @@ def check(fixtures_path: Path) -> None:
 
 @main.command("test")
 @click.option(
-    "--base-url", help="The API to test. Without it, a fresh mock on the default fixtures."
+    "--base-url",
+    help="The API to test. Without it: the profile's baseUrl, else a fresh mock on the "
+    "default fixtures, started and stopped by the run.",
 )
 @click.option(
     "--profile",
@@ -121,8 +123,14 @@ def check(fixtures_path: Path) -> None:
     help="Deduct from the profile's test customer on a non-loopback target.",
 )
 @click.option("--dry-run", is_flag=True, help="List every test and its requests; send nothing.")
-@click.option("--max-examples", default=25, show_default=True, type=click.IntRange(1))
-@click.option("--seed", type=int, help="Reproduce a run.")
+@click.option(
+    "--max-examples",
+    default=25,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Examples per Schemathesis phase and deduction sequences of the model test.",
+)
+@click.option("--seed", type=int, help="Reproduce a run (without it a seed is drawn and shown).")
 @click.option("--rate-limit", metavar="RATE", help="At most RATE requests, e.g. 10/s or 600/m.")
 @click.option("--max-requests", type=click.IntRange(1), help="Send at most this many requests.")
 @click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="JUnit XML file.")
@@ -145,7 +153,7 @@ def test_command(
     junit: Path | None,
     report: Path | None,
 ) -> None:
-    """Check that a server honours the contract (exit 0), or show where it does not (1).
+    """Check that a server honours the contract (exit 0) or show where not (exit 1).
 
     Runs Schemathesis (every phase and check), one test per documented error code
     and seed example, and random deduction sequences checked against a balance model.
@@ -156,6 +164,10 @@ def test_command(
     sent, unless --allow-writes is given with a --profile naming the test customer.
     Our own mock on loopback is reset through /__admin between tests; nothing else
     is ever sent to /__admin.
+
+    \b
+    Exit 2 for a usage error. The same suite runs under pytest:
+      pytest contract_tests --base-url http://127.0.0.1:8080
 
     \b
     Examples:

@@ -33,6 +33,22 @@ class Options:
     max_requests: int | None = None
 
 
+DRY_RUN_URL = "http://127.0.0.1:8080"
+"""What a dry run that names no target describes: where ``capmock serve`` listens."""
+
+
+def named_base_url(options: Options) -> str | None:
+    """``--base-url``, else the profile's ``baseUrl``; None means: start our own mock."""
+    if options.base_url is not None:
+        return options.base_url
+    if options.profile is None:
+        return None
+    try:
+        return load_profile(options.profile).base_url
+    except ProfileError as error:
+        raise UsageError(str(error)) from None
+
+
 def build_target(options: Options, base_url: str) -> Target:
     """The target at ``base_url``; raises UsageError naming what is wrong."""
     loopback = is_loopback(base_url)

@@ -20,7 +20,7 @@ from contract_tests import plan
 from contract_tests.findings import ContractBrokenError, Finding
 from contract_tests.limits import BudgetExhaustedError, parse_rate
 from contract_tests.local_mock import local_mock
-from contract_tests.options import Options, UsageError, build_target
+from contract_tests.options import DRY_RUN_URL, Options, UsageError, build_target, named_base_url
 from contract_tests.target import Target
 
 STEPS = 20
@@ -64,11 +64,11 @@ def pytest_configure(config: pytest.Config) -> None:
         max_requests=get("--max-requests"),
     )
     stack = contextlib.ExitStack()
-    base_url = options.base_url
-    if base_url is None and not options.dry_run:
-        base_url = stack.enter_context(local_mock())
     try:
-        target = build_target(options, base_url or "http://127.0.0.1:8080")
+        base_url = named_base_url(options)
+        if base_url is None and not options.dry_run:
+            base_url = stack.enter_context(local_mock())
+        target = build_target(options, base_url or DRY_RUN_URL)
     except UsageError as error:
         stack.close()
         raise pytest.UsageError(str(error)) from None

@@ -6,7 +6,6 @@ Exit codes: 0 the target honours the contract, 1 it does not, 2 usage error.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from contract_tests import documented, plan
-from contract_tests.options import Options, UsageError, build_target
+from contract_tests.options import DRY_RUN_URL, Options, UsageError, build_target, named_base_url
 from contract_tests.plugin import OPTIONS, STEPS, TARGET
 
 HERE = Path(__file__).resolve().parent
@@ -141,13 +140,14 @@ def run(
 
 def _dry_run(options: Options, console: Console) -> int:
     try:
-        target = build_target(replace(options), options.base_url or "http://127.0.0.1:8080")
+        target = build_target(options, named_base_url(options) or DRY_RUN_URL)
     except UsageError as error:
         console.print(f"capmock test: {error}", markup=False)
         return EXIT_USAGE
     console.print(
         f"dry run against {target.base_url}, profile {target.profile.origin}: nothing is sent",
         markup=False,
+        soft_wrap=True,
     )
     for planned in plan.plan(target, options.max_examples, STEPS):
         note = (
