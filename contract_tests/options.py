@@ -4,8 +4,10 @@ safety rules."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -57,6 +59,8 @@ def build_target(options: Options, base_url: str) -> Target:
             f"{base_url} is not a loopback address: give --profile naming what exists there "
             "(see contract_tests/profiles/default.yaml)"
         )
+    if not options.dry_run:
+        _check_reachable(base_url)
     admin = loopback and not options.dry_run and _is_capmock(base_url)
     try:
         if options.profile is not None:
@@ -95,6 +99,16 @@ def _credentials(options: Options) -> Credentials | None:
                 raise UsageError(f"{flag} takes NAME:SECRET, got {value!r}")
             return Credentials(kind, name, secret)
     return None
+
+
+def _check_reachable(base_url: str) -> None:
+    """A TCP connection only: no HTTP request reaches a live target before the tests."""
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname or "", port), timeout=5).close()
+    except OSError as error:
+        raise UsageError(f"cannot reach {base_url}: {error.strerror or error}") from None
 
 
 def _is_capmock(base_url: str) -> bool:

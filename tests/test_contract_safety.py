@@ -27,6 +27,7 @@ from mock_server.fixtures import load_fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 REMOTE = "http://192.0.2.10"  # TEST-NET-1: never routed, so nothing can leave by mistake
+# Targets are built as for --dry-run, which skips the TCP reachability probe.
 
 
 def capmock(*args: str) -> subprocess.CompletedProcess[str]:
@@ -48,14 +49,14 @@ def test_a_remote_target_needs_a_profile() -> None:
 
 
 def test_a_remote_target_is_read_only_without_allow_writes() -> None:
-    target = build_target(Options(profile=DEFAULT_PROFILE), REMOTE)
+    target = build_target(Options(profile=DEFAULT_PROFILE, dry_run=True), REMOTE)
     assert not target.writes_allowed
     assert not target.admin
     assert schema_run.user_id_for(target) == target.profile.unknown_customer_id
 
 
 def test_allow_writes_with_a_profile_writes_to_the_test_customer_only() -> None:
-    target = build_target(Options(profile=DEFAULT_PROFILE, allow_writes=True), REMOTE)
+    target = build_target(Options(profile=DEFAULT_PROFILE, allow_writes=True, dry_run=True), REMOTE)
     assert target.writes_allowed
     assert schema_run.user_id_for(target) == target.profile.user_id
 
@@ -119,6 +120,7 @@ def test_a_bad_profile_names_the_file_and_the_place(tmp_path: Path) -> None:
 
 def test_usage_errors_exit_2() -> None:
     assert capmock("--base-url", REMOTE, "--dry-run").returncode == 2
+    assert capmock("--base-url", "http://127.0.0.1:9").returncode == 2  # nothing listens
     assert capmock("--auth", "no-colon", "--dry-run").returncode == 2
     assert capmock("--rate-limit", "fast", "--dry-run").returncode == 2
 
