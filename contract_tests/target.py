@@ -13,6 +13,7 @@ import hashlib
 import ipaddress
 import json
 import shlex
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,8 @@ from contract_tests.limits import Limits
 from contract_tests.profile import Credentials, Profile
 
 ADMIN = "/__admin"
+TOKEN_MARGIN_SECONDS = 30.0
+"""OAuth tokens are renewed this long before they expire."""
 
 
 class UnsafeRequestError(Exception):
@@ -95,7 +98,8 @@ class Target:
     """Whether this is our own mock on loopback, whose /__admin the run may use."""
     timeout: float = 10.0
     _client: httpx.Client | None = field(default=None, repr=False)
-    _tokens: dict[Credentials, str] = field(default_factory=dict, repr=False)
+    _tokens: dict[Credentials, tuple[str, float]] = field(default_factory=dict, repr=False)
+    """OAuth tokens, each with the monotonic time at which to fetch a new one."""
 
     @property
     def loopback(self) -> bool:
@@ -117,11 +121,15 @@ class Target:
         credentials = credentials or self.profile.credentials
         if credentials.kind == "basic":
             return {"Authorization": basic_header(credentials.name, credentials.secret)}
-        if credentials not in self._tokens:
-            self._tokens[credentials] = self._fetch_token(credentials)
-        return {"X-CAP-API-OAUTH-TOKEN": self._tokens[credentials]}
+        token, renew_at = self._tokens.get(credentials, ("", 0.0))
+        if time.monotonic() >= renew_at:
+            token, ttl = self._fetch_token(credentials)
+            renew_at = time.monotonic() + max(ttl * 0.8, ttl - TOKEN_MARGIN_SECONDS)
+            self._tokens[credentials] = (token, renew_at)
+        return {"X-CAP-API-OAUTH-TOKEN": token}
 
-    def _fetch_token(self, credentials: Credentials) -> str:
+    def _fetch_token(self, credentials: Credentials) -> tuple[str, float]:
+        """A new token and its lifetime in seconds."""
         exchange = self.send(
             "POST",
             "/v3/oauth/token/generate",
@@ -129,14 +137,14 @@ class Target:
             auth=False,
             writes=False,
         )
-        document = exchange.json() or {}
-        token = (document.get("data") or {}).get("accessToken")
-        if exchange.status != 200 or not isinstance(token, str):
+        data = (exchange.json() or {}).get("data") or {}
+        token, ttl = data.get("accessToken"), data.get("ttlSeconds")
+        if exchange.status != 200 or not isinstance(token, str) or not isinstance(ttl, int):
             raise RuntimeError(
                 f"the target refused the OAuth key {credentials.name}:\n{exchange.curl()}\n"
                 + exchange.describe_response()
             )
-        return token
+        return token, float(ttl)
 
     def send(
         self,
