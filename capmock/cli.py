@@ -125,7 +125,7 @@ def check(fixtures_path: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="List every test and its requests; send nothing.")
 @click.option(
     "--max-examples",
-    default=25,
+    default=50,
     show_default=True,
     type=click.IntRange(1),
     help="Examples per Schemathesis phase and deduction sequences of the model test.",

@@ -29,7 +29,7 @@ class Options:
     oauth: str | None = None
     allow_writes: bool = False
     dry_run: bool = False
-    max_examples: int = 25
+    max_examples: int = 50
     seed: int | None = None
     rate_limit: float | None = None
     max_requests: int | None = None

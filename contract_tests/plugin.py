@@ -38,7 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--oauth", help="OAuth KEY:SECRET.")
     group.addoption("--allow-writes", action="store_true", help="Deduct on a non-loopback target.")
     group.addoption("--dry-run", action="store_true", help="List tests and requests; send none.")
-    group.addoption("--max-examples", type=int, default=25, help="Examples per generated test.")
+    group.addoption("--max-examples", type=int, default=50, help="Examples per generated test.")
     group.addoption("--seed", type=int, help="Seed that reproduces a run (default: random, shown).")
     group.addoption("--rate-limit", help="At most this many requests, e.g. 10/s or 600/m.")
     group.addoption("--max-requests", type=int, help="Send at most this many requests.")

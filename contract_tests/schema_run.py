@@ -22,6 +22,10 @@ from contract_tests.limits import BudgetExhaustedError
 from contract_tests.target import Target, md5hex
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
+DEEP_PHASES = ("fuzzing", "stateful")
+"""Phases that also pin ``source`` to the profile's, so that generated requests get past
+the customer lookup to the business rules (1 in 12 random sources would); the coverage
+phase keeps generating sources, invalid ones included."""
 
 
 def config_for(
@@ -40,6 +44,8 @@ def config_for(
         "request-timeout": target.timeout,
         "auth": {"openapi": _auth(target)},
     }
+    if phase in DEEP_PHASES:
+        config["parameters"]["source"] = profile.source
     if phase == "stateful":
         config["phases"]["stateful"]["max-steps"] = 6
     if seed is not None:
