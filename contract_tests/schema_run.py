@@ -91,7 +91,7 @@ def run_phase(
                 for key, finding in _findings(event.recorder):
                     findings.setdefault(key, finding)
             elif isinstance(event, events.NonFatalError | events.FatalError):
-                _raise_budget(event.value if hasattr(event, "value") else None, event)
+                _raise_budget(event)
                 problem = f"Schemathesis could not run the {phase} phase: {_error_text(event)}"
                 findings.setdefault(("error", problem), Finding(problem, "", "", "a run"))
     finally:
@@ -122,7 +122,8 @@ def _findings(recorder: Any) -> list[tuple[tuple[str, str], Finding]]:
     return found
 
 
-def _raise_budget(_value: object, event: Any) -> None:
+def _raise_budget(event: Any) -> None:
+    """A spent request budget stops the test as not run, not as a finding."""
     error = getattr(event, "value", None) or getattr(event, "exception", None)
     while error is not None:
         if isinstance(error, BudgetExhaustedError):

@@ -7,6 +7,7 @@ refused, and never sees /__admin; a dry run sends nothing; the exit codes hold.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from rich.console import Console
 
 from capmock.paths import DEFAULT_FIXTURES
 from contract_tests import documented, schema_run
+from contract_tests.limits import BudgetExhaustedError, Limits, parse_rate
 from contract_tests.options import Options, UsageError, build_target
 from contract_tests.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from contract_tests.runner import run
@@ -130,3 +132,24 @@ def test_a_healthy_target_exits_0_and_writes_junit(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 failed" in result.stdout
     assert (tmp_path / "j.xml").read_text().count("<testcase") >= 40
+
+
+def test_the_request_budget_is_never_exceeded() -> None:
+    limits = Limits(max_requests=3)
+    for _ in range(3):
+        limits.acquire()
+    with pytest.raises(BudgetExhaustedError):
+        limits.acquire()
+    assert limits.sent == 3
+
+
+@pytest.mark.parametrize(("text", "per_second"), [("10/s", 10.0), ("600/m", 10.0), ("2", 2.0)])
+def test_rates_are_read_per_second(text: str, per_second: float) -> None:
+    assert parse_rate(text) == per_second
+
+
+def test_a_spent_budget_leaves_tests_not_run_without_failing() -> None:
+    result = capmock("--max-requests", "40", "--max-examples", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "--max-requests" in result.stdout
+    assert re.search(r"0 failed, [1-9][0-9]* not run", result.stdout)
