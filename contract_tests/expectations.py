@@ -6,8 +6,9 @@ Schemathesis checks, so that each rule of the contract is written once.
 
 from __future__ import annotations
 
+import json
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from contract_tests import spec
@@ -73,6 +74,56 @@ def documented_code_problems(status: int, document: Any, error_status: dict[int,
                 f"error code {code} has the message {message!r}, documented as {template.text!r}"
             )
     return problems
+
+
+def message_value_problems(document: Any, body: Any) -> list[str]:
+    """The values a message repeats from the request must be the request's: the amount as
+    sent (8907), its decimal places (8906), the currency's name (8911), the programId
+    named (1218)."""
+    if not isinstance(body, dict):
+        return []
+    currency = body.get("alternateCurrencyName")
+    amount = as_sent(
+        body.get("valueToBeAdjusted" if currency is not None else "pointsToBeAdjusted")
+    )
+    expected: dict[str, str] = {}
+    if amount is not None:
+        expected["amount"] = f"{amount:f}"
+        exponent = amount.as_tuple().exponent
+        expected["places"] = str(max(0, -exponent) if isinstance(exponent, int) else 0)
+    if isinstance(currency, str):
+        expected["name"] = currency
+    if isinstance(body.get("programId"), int) and not isinstance(body["programId"], bool):
+        expected["program_id"] = str(body["programId"])
+    problems = []
+    for item in document["errors"]:
+        template = spec.templates().get(item["code"])
+        match = template.pattern().fullmatch(item["message"]) if template else None
+        if match is None:
+            continue
+        for name, shown in match.groupdict().items():
+            if name in expected and shown != expected[name] and not _same_program(item, name):
+                problems.append(
+                    f"error code {item['code']} says {name} {shown!r}, the request sent "
+                    f"{expected[name]!r}"
+                )
+    return problems
+
+
+def _same_program(item: dict[str, Any], name: str) -> bool:
+    """8906 names the program whose decimals count, which a promotion or award may decide."""
+    return name == "program_id" and item["code"] == 8906
+
+
+def as_sent(value: Any) -> Decimal | None:
+    """An amount as the server reads it from the JSON sent: strings and numbers as written."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None
+    try:
+        number = Decimal(value if isinstance(value, str) else json.dumps(value, default=str))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
 
 
 def balance_problems(value: Any, name: str, *, allow_negative: bool) -> list[str]:

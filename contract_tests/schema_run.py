@@ -13,6 +13,7 @@ from typing import Any
 
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import CustomFailure
 from schemathesis.engine import events, from_schema
 
 from capmock.paths import CONTRACT
@@ -113,8 +114,9 @@ def _findings(recorder: Any) -> list[tuple[tuple[str, str], Finding]]:
             if response is not None:
                 body = response.content.decode("utf-8", "backslashreplace")[:2000]
                 shown = f"HTTP {response.status_code}\n{body}"
-            problem = f"{check.name}: {failure.title}"
             detail = (failure.message or "").strip()
+            custom = isinstance(failure, CustomFailure) and detail
+            problem = f"{check.name}: {detail.splitlines()[0] if custom else failure.title}"
             expected = f"{check.name} holds" + (f"\n{detail}" if detail else "")
             found.append(
                 ((check.name, failure.title), Finding(problem, info.code_sample, shown, expected))

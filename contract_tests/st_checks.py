@@ -59,7 +59,8 @@ def error_envelope_on_every_4xx(ctx: Any, response: Any, case: Any) -> bool | No
 
 @schemathesis.check
 def only_documented_error_codes(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Error codes are documented ones, with their documented status and message."""
+    """Error codes are documented ones, with their documented status and message, and the
+    values a message repeats from the request are the request's."""
     if ACTIVE is None or not 400 <= response.status_code < 500:
         return None
     document = _document(response)
@@ -68,6 +69,8 @@ def only_documented_error_codes(ctx: Any, response: Any, case: Any) -> bool | No
     problems = expectations.documented_code_problems(
         response.status_code, document, ACTIVE.error_status
     )
+    if not problems and _is_deduction(case):
+        problems = expectations.message_value_problems(document, case.body)
     if problems:
         raise AssertionError(problems[0])
     return True
