@@ -177,9 +177,17 @@ def test_command(
       capmock test --base-url https://eu.api.capillarytech.com --profile my-org.yaml \\
         --oauth KEY:SECRET --allow-writes --rate-limit 5/s --max-requests 500
     """
-    from contract_tests.limits import parse_rate
-    from contract_tests.options import Options
-    from contract_tests.runner import run
+    try:
+        from contract_tests.limits import parse_rate
+        from contract_tests.options import Options
+        from contract_tests.runner import run
+    except ImportError as error:
+        click.echo(
+            f"capmock test needs the test extra ({error.name} is missing): "
+            "pip install 'capmock[test]'",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
 
     try:
         rate = parse_rate(rate_limit) if rate_limit else None
