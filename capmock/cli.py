@@ -40,6 +40,8 @@ def main() -> None:
       capmock serve
     Check a fixture file you wrote:
       capmock check my-world.yaml
+    Check that a server honours the contract:
+      capmock test --base-url http://127.0.0.1:8080
     """
 
 
@@ -196,6 +198,111 @@ def check(fixtures_path: Path) -> None:
     """Check a fixture file and say what it defines, or every problem in it."""
     world = _load_or_exit(fixtures_path)
     click.echo(f"{fixtures_path}: OK, {_summary(world)}")
+
+
+@main.command("test")
+@click.option(
+    "--base-url",
+    help="The API to test. Without it: the profile's baseUrl, else a fresh mock on the "
+    "default fixtures, started and stopped by the run.",
+)
+@click.option(
+    "--profile",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Target profile YAML: credentials, test customer, program, promotion, award... "
+    "Required beyond loopback; derived from our own mock otherwise.",
+)
+@click.option("--auth", metavar="USER:PASSWORD", help="Basic credentials (clear password).")
+@click.option("--oauth", metavar="KEY:SECRET", help="OAuth client key and secret.")
+@click.option(
+    "--allow-writes",
+    is_flag=True,
+    help="Deduct from the profile's test customer on a non-loopback target.",
+)
+@click.option("--dry-run", is_flag=True, help="List every test and its requests; send nothing.")
+@click.option(
+    "--max-examples",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Examples per Schemathesis phase and deduction sequences of the model test.",
+)
+@click.option("--seed", type=int, help="Reproduce a run (without it a seed is drawn and shown).")
+@click.option("--rate-limit", metavar="RATE", help="At most RATE requests, e.g. 10/s or 600/m.")
+@click.option("--max-requests", type=click.IntRange(1), help="Send at most this many requests.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="JUnit XML file.")
+@click.option(
+    "--report",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for findings.txt, findings.json and junit.xml.",
+)
+def test_command(
+    base_url: str | None,
+    profile: Path | None,
+    auth: str | None,
+    oauth: str | None,
+    allow_writes: bool,
+    dry_run: bool,
+    max_examples: int,
+    seed: int | None,
+    rate_limit: str | None,
+    max_requests: int | None,
+    junit: Path | None,
+    report: Path | None,
+) -> None:
+    """Check that a server honours the contract (exit 0) or show where not (exit 1).
+
+    Runs Schemathesis (every phase and check), one test per documented error code
+    and seed example, and random deduction sequences checked against a balance model.
+    Every finding shows the request as curl, the response and what was expected.
+
+    \b
+    Safety: beyond loopback only requests the contract says must be refused are
+    sent, unless --allow-writes is given with a --profile naming the test customer.
+    Our own mock on loopback is reset through /__admin between tests; nothing else
+    is ever sent to /__admin.
+
+    \b
+    Exit 2 for a usage error. The same suite runs under pytest:
+      pytest contract_tests --base-url http://127.0.0.1:8080
+
+    \b
+    Examples:
+      capmock test
+      capmock test --base-url http://127.0.0.1:8080 --junit contract.xml
+      capmock test --base-url https://eu.api.capillarytech.com --profile my-org.yaml --dry-run
+      capmock test --base-url https://eu.api.capillarytech.com --profile my-org.yaml \\
+        --oauth KEY:SECRET --allow-writes --rate-limit 5/s --max-requests 500
+    """
+    try:
+        from contract_tests.limits import parse_rate
+        from contract_tests.options import Options
+        from contract_tests.runner import run
+    except ImportError as error:
+        click.echo(
+            f"capmock test needs the test extra ({error.name} is missing): "
+            "pip install 'capmock[test]'",
+            err=True,
+        )
+        sys.exit(EXIT_USAGE)
+
+    try:
+        rate = parse_rate(rate_limit) if rate_limit else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--rate-limit") from None
+    options = Options(
+        base_url=base_url,
+        profile=profile,
+        auth=auth,
+        oauth=oauth,
+        allow_writes=allow_writes,
+        dry_run=dry_run,
+        max_examples=max_examples,
+        seed=seed,
+        rate_limit=rate,
+        max_requests=max_requests,
+    )
+    sys.exit(run(options, junit=junit, report=report))
 
 
 def _load_or_exit(path: Path) -> World:

@@ -7,6 +7,7 @@ see it. When the mock listens beyond loopback it demands the admin token.
 from __future__ import annotations
 
 import hmac
+from decimal import Decimal
 from typing import Any
 
 from connexion import request
@@ -75,6 +76,11 @@ class AdminApi:
             ],
         }, 200
 
+    async def showFixtures(self) -> Response:  # noqa: N802
+        self._authorize()
+        world = await self.runtime.store.world()
+        return _json_ready(world.document), 200
+
     async def replaceFixtures(self) -> Response:  # noqa: N802
         self._authorize()
         # The raw text, JSON or YAML, not the parsed body: a shared store keeps the text
@@ -94,6 +100,17 @@ class AdminApi:
             "customers": len(world.customers),
             "store": self.runtime.store.name,
         }, 200
+
+
+def _json_ready(value: Any) -> Any:
+    """The fixture document with its exact Decimals as JSON numbers (ints when whole)."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def _bucket_fields(bucket: Bucket) -> dict[str, Any]:

@@ -231,7 +231,7 @@ def _code_for(error: ValidationError, body: dict) -> ApiError:
 
 
 def _amount_error(field: str, value: Any) -> ApiError:
-    shown = str(value) if isinstance(value, Decimal) else json.dumps(value)
+    shown = str(value) if isinstance(value, Decimal) else json.dumps(value, default=str)
     number = _as_decimal(value)
     if number is None:
         return ApiError.of(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)

@@ -50,6 +50,8 @@ def envelope_code(response) -> int:
         (b'{"pointsToBeAdjusted": ' + b"9" * 5000 + b', "reasonOfReturn": "x"}', 9100),
         (b"[" * 100_000 + b"]" * 100_000, 9100),
         (b'{"pointsToBeAdjusted": "10", "reasonOfReturn": 5}', 8882),
+        (b'{"pointsToBeAdjusted": [1.5], "reasonOfReturn": "x"}', 9104),
+        (b'{"pointsToBeAdjusted": {"a": 0.5}, "reasonOfReturn": "x"}', 9104),
         (b'{"pointsToBeAdjusted": "10", "reasonOfReturn": "' + b"x" * 1_000_000 + b'"}', 9107),
         (b'{"pointsToBeAdjusted": "10", "reasonOfReturn": "x", "programId": 97.0}', 9110),
         (b'{"pointsToBeAdjusted": "10", "reasonOfReturn": "x", "programId": "973"}', 9110),

@@ -1,0 +1,71 @@
+"""Derive the target profile from our own mock's fixtures (``GET /__admin/fixtures``).
+
+Picks the customer with the most to work with: enrolled in the default program, with an
+award of that program and a currency; the unknown ids are ones no record uses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contract_tests import spec
+from contract_tests.profile import Profile, profile_from_document
+
+
+class CannotDeriveError(Exception):
+    """The mock's fixtures lack something a profile needs; the message says what."""
+
+
+def derive_profile(fixtures: dict[str, Any], origin: str) -> Profile:
+    programs = {p["id"]: p for p in fixtures.get("programs", [])}
+    default = next((p for p in programs.values() if p.get("default")), None)
+    if default is None:
+        raise CannotDeriveError("the fixtures have no default program")
+    currencies = [c["name"] for c in default.get("alternateCurrencies", [])]
+    promotion = next(
+        (p for p in fixtures.get("promotions", []) if p["programId"] == default["id"]), None
+    )
+    users = [u for u in fixtures.get("users", []) if "points" in u.get("accessGroups", [])]
+    clients = [c for c in fixtures.get("oauthClients", []) if "points" in c.get("accessGroups", [])]
+    if not currencies or promotion is None or not (users or clients):
+        raise CannotDeriveError(
+            f"program {default['id']} needs a currency and a promotion, and the fixtures a user "
+            "or OAuth client with the points access group"
+        )
+    awards = [a for a in fixtures.get("pointsAwards", []) if a["programId"] == default["id"]]
+    enrolled = {
+        c["userId"]: c
+        for c in fixtures.get("customers", [])
+        if any(e["programId"] == default["id"] for e in c.get("enrollments", []))
+    }
+    award = next((a for a in awards if a["userId"] in enrolled), None)
+    if award is None:
+        raise CannotDeriveError(f"no customer of program {default['id']} has a points award in it")
+    customer = enrolled[award["userId"]]
+    taken_ids = {c["userId"] for c in fixtures.get("customers", [])}
+    no_access = [u for u in fixtures.get("users", []) if "points" not in u.get("accessGroups", [])]
+    document: dict[str, Any] = {
+        "credentials": (
+            {"basic": {"username": users[0]["username"], "password": users[0]["password"]}}
+            if users
+            else {"oauth": {"key": clients[0]["key"], "secret": clients[0]["secret"]}}
+        ),
+        "customer": {"userId": award["userId"], "source": sorted(customer["sources"])[0]},
+        "program": {"id": default["id"], "roundDecimals": default.get("roundDecimals", 3)},
+        "promotion": {"id": promotion["id"], "identifier": promotion["identifier"]},
+        "award": {"id": award["id"], "refType": award["refType"]},
+        "currency": currencies[0],
+        "allowNegativeBalance": bool(fixtures.get("org", {}).get("allowNegativeBalanceOnReturn")),
+        "unknownCustomerId": next(i for i in range(999999999, 1, -1) if i not in taken_ids),
+        "unknownProgramId": next(i for i in range(999999999, 1, -1) if i not in programs),
+        "errorStatus": {str(k): v for k, v in (fixtures.get("errorStatus") or {}).items()},
+        "capmockCodes": True,
+    }
+    others = [s for s in spec.enum("Source") if s not in customer["sources"] and s != "ALL"]
+    if others:
+        document["customer"]["otherSource"] = others[0]
+    if no_access:
+        document["noAccessCredentials"] = {
+            "basic": {"username": no_access[0]["username"], "password": no_access[0]["password"]}
+        }
+    return profile_from_document(document, origin)

@@ -1,0 +1,159 @@
+"""The target profile: what exists on the target, so tests can aim at real records.
+
+A profile is written by hand, so every mistake is reported with the file, the place in
+it and the problem, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from contract_tests import spec
+
+HERE = Path(__file__).resolve().parent
+PROFILE_SCHEMA = HERE / "profile.schema.json"
+DEFAULT_PROFILE = HERE / "profiles" / "default.yaml"
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used, with every problem found in it (one per line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """Basic (``username`` and the clear ``password``) or OAuth (``key`` and ``secret``)."""
+
+    kind: str  # "basic" or "oauth"
+    name: str
+    secret: str
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    credentials: Credentials
+    user_id: int
+    source: str
+    program_id: int
+    round_decimals: int
+    promotion_id: int
+    promotion_identifier: str
+    award_id: int
+    award_ref_type: str
+    currency: str
+    allow_negative_balance: bool
+    unknown_customer_id: int
+    unknown_program_id: int = 999999999
+    other_source: str | None = None
+    base_url: str | None = None
+    no_access: Credentials | None = None
+    error_status: dict[int, int] = field(default_factory=dict)
+    capmock_codes: bool = True
+    origin: str = "built in"
+    """Where the profile came from, for reports: a file, or the mock it was derived from."""
+
+    def with_credentials(self, credentials: Credentials) -> Profile:
+        return replace(self, credentials=credentials)
+
+
+def load_profile(path: Path) -> Profile:
+    """Read and check a profile file; raise ProfileError naming the file and the place."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ProfileError(f"{path}: cannot read the profile: {error.strerror}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ProfileError(f"{path}: invalid YAML{where}: {error.problem}") from None
+    return profile_from_document(document, str(path), text)
+
+
+def profile_from_document(document: Any, origin: str, text: str | None = None) -> Profile:
+    """A checked profile from a parsed document; ``text`` (the YAML) gives line numbers."""
+    problems = _problems(document)
+    if problems:
+        root = yaml.compose(text) if text else None
+        raise ProfileError(
+            "\n".join(
+                f"{origin}: {_line(root, place)}{_dotted(place)}: {message}"
+                for place, message in problems
+            )
+        )
+    customer, program = document["customer"], document["program"]
+    no_access = document.get("noAccessCredentials")
+    return Profile(
+        credentials=_credentials(document["credentials"]),
+        user_id=customer["userId"],
+        source=customer["source"],
+        program_id=program["id"],
+        round_decimals=program["roundDecimals"],
+        promotion_id=document["promotion"]["id"],
+        promotion_identifier=document["promotion"]["identifier"],
+        award_id=document["award"]["id"],
+        award_ref_type=document["award"]["refType"],
+        currency=document["currency"],
+        allow_negative_balance=document["allowNegativeBalance"],
+        unknown_customer_id=document["unknownCustomerId"],
+        unknown_program_id=document.get("unknownProgramId", 999999999),
+        other_source=customer.get("otherSource"),
+        base_url=document.get("baseUrl"),
+        no_access=_credentials(no_access) if no_access else None,
+        error_status={
+            int(code): status for code, status in document.get("errorStatus", {}).items()
+        },
+        capmock_codes=document.get("capmockCodes", True),
+        origin=origin,
+    )
+
+
+def _credentials(document: dict[str, Any]) -> Credentials:
+    if "basic" in document:
+        return Credentials("basic", document["basic"]["username"], document["basic"]["password"])
+    return Credentials("oauth", document["oauth"]["key"], document["oauth"]["secret"])
+
+
+def _problems(document: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """Every problem with its place: the schema's, then the contract's sources."""
+    schema = json.loads(PROFILE_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
+    problems = [(tuple(error.path), error.message) for error in errors]
+    customer = (document.get("customer") or {}) if isinstance(document, dict) else {}
+    for key in ("source", "otherSource"):
+        source = customer.get(key) if isinstance(customer, dict) else None
+        if isinstance(source, str) and source not in spec.enum("Source"):
+            known = ", ".join(spec.enum("Source"))
+            problems.append((("customer", key), f"{source!r} is not a source ({known})"))
+    return problems
+
+
+def _dotted(place: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in place) or "(top level)"
+
+
+def _line(root: yaml.Node | None, place: tuple[Any, ...]) -> str:
+    """``line N: `` of the deepest node of ``place`` found in the YAML, else nothing."""
+    node = root
+    for part in place:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+    return f"line {node.start_mark.line + 1}: " if node is not None else ""

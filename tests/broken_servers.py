@@ -1,0 +1,485 @@
+"""Deliberately broken servers: the real mock, each broken in one way.
+
+Most wrap the app in a small ASGI middleware that rewrites one kind of answer; the
+others change what the mock knows (a store that forgets, a rule patched out), so the
+breakage is in behaviour, not only in the text of a response.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from support import basic_header
+
+from capmock.paths import DEFAULT_FIXTURES
+from mock_server import handlers
+from mock_server.app import create_app
+from mock_server.fixtures import load_document
+from mock_server.rules import Deducted, Deduction
+from mock_server.store import MemoryStore
+
+Rewrite = Callable[[dict[str, Any], int, Any], tuple[int, Any]]
+"""(request facts, status, parsed JSON body) -> (status, body): the body as JSON to send,
+None to send the original bytes, or bytes to send as they are."""
+
+
+def rewriting(app: Any, rewrite: Rewrite) -> Any:
+    """An ASGI middleware that lets ``rewrite`` change every JSON answer."""
+
+    async def middleware(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def recording_receive() -> dict:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            return message
+
+        started: dict[str, Any] = {}
+        body = bytearray()
+
+        async def capture(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+            else:
+                body.extend(message.get("body", b""))
+
+        await app(scope, recording_receive, capture)
+        facts = {
+            "path": scope["path"],
+            "query": scope["query_string"].decode(),
+            "body": b"".join(chunks),
+        }
+        try:
+            document = json.loads(body)
+        except ValueError:
+            document = None
+        status, document = rewrite(facts, started["status"], document)
+        if isinstance(document, bytes):
+            payload = document
+        else:
+            payload = body if document is None else json.dumps(document).encode()
+        headers = [(k, v) for k, v in started["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(payload)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": bytes(payload)})
+
+    return middleware
+
+
+def _codes(document: Any) -> list[int]:
+    if isinstance(document, dict) and isinstance(document.get("errors"), list):
+        return [e.get("code") for e in document["errors"] if isinstance(e, dict)]
+    return []
+
+
+def on_code(code: int, change: Callable[[int, Any], tuple[int, Any]]) -> Rewrite:
+    def rewrite(_facts: dict[str, Any], status: int, document: Any) -> tuple[int, Any]:
+        return change(status, document) if code in _codes(document) else (status, document)
+
+    return rewrite
+
+
+def on_success(change: Callable[[Any], Any]) -> Rewrite:
+    def rewrite(_facts: dict[str, Any], status: int, document: Any) -> tuple[int, Any]:
+        if status == 200 and isinstance(document, dict) and document.get("status") == "success":
+            return status, change(dict(document))
+        return status, document
+
+    return rewrite
+
+
+def _set_message(message: str) -> Callable[[int, Any], tuple[int, Any]]:
+    def change(status: int, document: Any) -> tuple[int, Any]:
+        document["errors"][0]["message"] = message
+        return status, document
+
+    return change
+
+
+def _set_code(code: int) -> Callable[[int, Any], tuple[int, Any]]:
+    def change(status: int, document: Any) -> tuple[int, Any]:
+        document["errors"][0]["code"] = code
+        return status, document
+
+    return change
+
+
+def _fake_success(_status: int, _document: Any) -> tuple[int, Any]:
+    return 200, {
+        "status": "success",
+        "pointsAvailable": "680.000",
+        "message": "points deducted successfully for the user ",
+        "warnings": [],
+    }
+
+
+def _other_envelope(_facts: dict[str, Any], status: int, document: Any) -> tuple[int, Any]:
+    if status >= 400 and _codes(document):
+        first = document["errors"][0]
+        return status, {"error": {"code": first["code"], "message": first["message"]}}
+    return status, document
+
+
+def _three_to_two_decimals(document: dict) -> dict:
+    for field in ("pointsAvailable", "valueAvailable"):
+        if field in document:
+            document[field] = document[field][:-1]
+    return document
+
+
+def _balance_as_number(document: dict) -> dict:
+    for field in ("pointsAvailable", "valueAvailable"):
+        if field in document:
+            document[field] = float(document[field])
+    return document
+
+
+def _rounded_to_one_decimal(document: dict) -> dict:
+    for field in ("pointsAvailable", "valueAvailable"):
+        if field in document:
+            document[field] = f"{Decimal(document[field]).quantize(Decimal('0.1')):f}00"
+    return document
+
+
+def _token_for_any_secret(_status: int, _document: Any) -> tuple[int, Any]:
+    return 200, {"data": {"accessToken": "any", "ttlSeconds": 300}, "errors": None}
+
+
+def _as_html(app: Any) -> Any:
+    async def middleware(scope: dict, receive: Callable, send: Callable) -> None:
+        async def relabel(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message["headers"] if h[0].lower() != b"content-type"]
+                message = {**message, "headers": [*headers, (b"content-type", b"text/html")]}
+            await send(message)
+
+        await app(scope, receive, relabel)
+
+    return middleware
+
+
+def _decimals_counted_normalised(request: Deduction) -> Deduction:
+    return dataclasses.replace(request, amount=request.amount.normalize())
+
+
+def _without(field: str) -> Callable[[dict], dict]:
+    def change(document: dict) -> dict:
+        document.pop(field, None)
+        return document
+
+    return change
+
+
+def _points_field_for_currency(document: dict) -> dict:
+    if "valueAvailable" in document:
+        document["pointsAvailable"] = document.pop("valueAvailable")
+    return document
+
+
+def _wrong_success_message(document: dict) -> dict:
+    document["message"] = "deducted"
+    return document
+
+
+def _no_allow_header(app: Any) -> Any:
+    async def middleware(scope: dict, receive: Callable, send: Callable) -> None:
+        async def strip(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {
+                    **message,
+                    "headers": [h for h in message["headers"] if h[0].lower() != b"allow"],
+                }
+            await send(message)
+
+        await app(scope, receive, strip)
+
+    return middleware
+
+
+def _ignores_credentials(app: Any) -> Any:
+    """Lets every request in as store.server, whatever it sent."""
+    good = basic_header("store.server", "server123").encode()
+
+    async def middleware(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/__admin"):
+            headers = [
+                h
+                for h in scope["headers"]
+                if h[0].lower() not in (b"authorization", b"x-cap-api-oauth-token")
+            ]
+            scope = {**scope, "headers": [*headers, (b"authorization", good)]}
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def _500_on_json_number_amount(
+    facts: dict[str, Any], status: int, document: Any
+) -> tuple[int, Any]:
+    try:
+        body = json.loads(facts["body"])
+    except ValueError:
+        return status, document
+    if isinstance(body, dict) and isinstance(body.get("pointsToBeAdjusted"), int | float):
+        return 500, None
+    return status, document
+
+
+def _500_on_nan(facts: dict[str, Any], status: int, document: Any) -> tuple[int, Any]:
+    return (500, None) if b"NaN" in facts["body"] else (status, document)
+
+
+def _plain_404_for_bad_user_id(
+    facts: dict[str, Any], status: int, document: Any
+) -> tuple[int, Any]:
+    return (404, b"Not Found") if "\n" in facts["path"] else (status, document)
+
+
+class ForgetfulStore(MemoryStore):
+    """Answers with the balance after the deduction, but never keeps it."""
+
+    async def apply(self, user_id: int, decide: Any) -> Any:
+        return decide(self._world, self._view(user_id))
+
+
+class DoubleStore(MemoryStore):
+    """Deducts every amount twice, answering with the first balance."""
+
+    async def apply(self, user_id: int, decide: Any) -> Any:
+        first = await super().apply(user_id, decide)
+        if isinstance(first, Deducted):
+            await super().apply(user_id, decide)
+        return first
+
+
+def _patched_deduct(change: Callable[[Deduction], Deduction]) -> AbstractContextManager[None]:
+    @contextmanager
+    def patch() -> Iterator[None]:
+        original = handlers.deduct
+
+        def deduct(world: Any, request: Deduction, balances: Any, now: Any) -> Any:
+            return original(world, change(request), balances, now)
+
+        handlers.deduct = deduct
+        try:
+            yield
+        finally:
+            handlers.deduct = original
+
+    return patch()
+
+
+@contextmanager
+def _default_category_promised() -> Iterator[None]:
+    """A request that names no pointCategoryTypes deducts PROMISED points."""
+    original = handlers.to_deduction
+
+    def to_deduction(user_id: int, source: str, body: dict[str, Any]) -> Deduction:
+        return original(user_id, source, {"pointCategoryTypes": "PROMISED", **body})
+
+    handlers.to_deduction = to_deduction
+    try:
+        yield
+    finally:
+        handlers.to_deduction = original
+
+
+def _any_source(request: Deduction) -> Deduction:
+    return dataclasses.replace(request, source="ALL")
+
+
+def _all_categories_regular(request: Deduction) -> Deduction:
+    return dataclasses.replace(request, category="REGULAR")
+
+
+def _program_from_promotion(request: Deduction) -> Deduction:
+    if request.promotion_identifier is not None and request.program_id is None:
+        return dataclasses.replace(request, program_id=973)
+    return request
+
+
+def _world(edit: Callable[[str], str] = lambda text: text) -> Any:
+    return load_document(edit(DEFAULT_FIXTURES.read_text()), "broken fixtures")
+
+
+@dataclass(frozen=True)
+class Broken:
+    name: str
+    expect: str
+    """A regular expression the finding that names the problem must match."""
+    app: Callable[[], Any]
+    patch: Callable[[], AbstractContextManager[None]] = nullcontext
+    schema_phases: tuple[str, ...] = ()
+
+
+def _app(**kwargs: Any) -> Callable[[], Any]:
+    return lambda: create_app(kwargs.pop("world", None) or _world(), **kwargs)
+
+
+def _wrapped(rewrite: Rewrite) -> Callable[[], Any]:
+    return lambda: rewriting(create_app(_world()), rewrite)
+
+
+BROKEN = [
+    Broken(
+        "wrong error code", "8015 expected, got code 8013", _wrapped(on_code(8015, _set_code(8013)))
+    ),
+    Broken("undocumented error code", "got code 8000", _wrapped(on_code(8888, _set_code(8000)))),
+    Broken(
+        "wrong message", "8874 message is", _wrapped(on_code(8874, _set_message("bad promotion")))
+    ),
+    Broken(
+        "wrong 8906 values",
+        "8906 message is",
+        _wrapped(
+            on_code(
+                8906,
+                _set_message(
+                    "decimal places passed: 3 is greater than the "
+                    "configured round decimals: 3 for programId: 973"
+                ),
+            )
+        ),
+    ),
+    Broken(
+        "wrong HTTP status",
+        "8888 expected with HTTP 400, got HTTP 422",
+        _wrapped(on_code(8888, lambda status, doc: (422, doc))),
+    ),
+    Broken("envelope of another shape", "envelope", _wrapped(_other_envelope)),
+    Broken(
+        "zero accepted",
+        "8888 expected with HTTP 400, got HTTP 200",
+        _wrapped(on_code(8888, _fake_success)),
+    ),
+    Broken(
+        "overdraft accepted",
+        "8907 expected with HTTP 400, got HTTP 200",
+        lambda: create_app(
+            _world(
+                lambda t: t.replace(
+                    "allowNegativeBalanceOnReturn: false", "allowNegativeBalanceOnReturn: true"
+                )
+            )
+        ),
+    ),
+    Broken(
+        "decimals not checked",
+        "8906 expected",
+        lambda: create_app(_world(lambda t: t.replace("roundDecimals: 2", "roundDecimals: 3"))),
+    ),
+    Broken(
+        "promotionIdentifier without programId accepted",
+        "8887 expected",
+        _app(),
+        lambda: _patched_deduct(_program_from_promotion),
+    ),
+    Broken(
+        "balance not deducted",
+        "the model's balance",
+        lambda: create_app(store=ForgetfulStore(_world())),
+    ),
+    Broken(
+        "deducted twice", "the model's balance", lambda: create_app(store=DoubleStore(_world()))
+    ),
+    Broken(
+        "categories not independent",
+        r"for (PROMISED|EXTERNAL_TRIGGER_BASED) points, got HTTP 200",
+        _app(),
+        lambda: _patched_deduct(_all_categories_regular),
+    ),
+    Broken(
+        "two decimals in balances",
+        "exactly three decimals",
+        _wrapped(on_success(_three_to_two_decimals)),
+    ),
+    Broken(
+        "balance as a JSON number",
+        "exactly three decimals",
+        _wrapped(on_success(_balance_as_number)),
+    ),
+    Broken(
+        "missing warnings field", "warnings is missing", _wrapped(on_success(_without("warnings")))
+    ),
+    Broken("missing status field", "status is None", _wrapped(on_success(_without("status")))),
+    Broken(
+        "points field for a currency",
+        "valueAvailable is missing",
+        _wrapped(on_success(_points_field_for_currency)),
+    ),
+    Broken(
+        "wrong success message",
+        "message is 'deducted'",
+        _wrapped(on_success(_wrong_success_message)),
+    ),
+    Broken(
+        "credentials ignored",
+        "9113 expected with HTTP 401, got HTTP 200",
+        lambda: _ignores_credentials(create_app(_world())),
+    ),
+    Broken(
+        "405 without Allow",
+        "405 without the Allow header",
+        lambda: _no_allow_header(create_app(_world())),
+    ),
+    Broken(
+        "balance rounded to one decimal",
+        "the model's balance",
+        _wrapped(on_success(_rounded_to_one_decimal)),
+    ),
+    Broken(
+        "decimals counted after normalising",
+        "8906 expected for",
+        _app(),
+        lambda: _patched_deduct(_decimals_counted_normalised),
+    ),
+    Broken(
+        "token for a wrong secret",
+        "9116 expected with HTTP 401, got HTTP 200",
+        _wrapped(on_code(9116, _token_for_any_secret)),
+    ),
+    Broken(
+        "access group not checked",
+        "9114 expected with HTTP 403, got HTTP 200",
+        _wrapped(on_code(9114, _fake_success)),
+    ),
+    Broken(
+        "answers served as text/html",
+        "content_type_conformance",
+        lambda: _as_html(create_app(_world())),
+        schema_phases=("examples",),
+    ),
+    Broken("500 on a NaN amount", "odd input answered with HTTP 500", _wrapped(_500_on_nan)),
+    Broken(
+        "bare 404 for a newline in the userId",
+        "the body is not a JSON object",
+        _wrapped(_plain_404_for_bad_user_id),
+    ),
+    Broken(
+        "source not checked",
+        "8015 expected with HTTP 400, got HTTP 200",
+        _app(),
+        lambda: _patched_deduct(_any_source),
+    ),
+    Broken(
+        "default category is not REGULAR",
+        r"(deduction of REGULAR points was refused|the model's balance of REGULAR)",
+        _app(),
+        _default_category_promised,
+    ),
+    Broken(
+        "500 on odd input",
+        "HTTP 500",
+        _wrapped(_500_on_json_number_amount),
+        schema_phases=("fuzzing",),
+    ),
+]
