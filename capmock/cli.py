@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import ipaddress
 import os
 import secrets
 import socket
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from capmock import __version__
+from capmock.net import is_loopback_host
 from capmock.paths import DEFAULT_FIXTURES
 from mock_server.model import World
 
@@ -114,7 +114,7 @@ def serve(
     from mock_server.store import MEMORY_URLS
 
     world = _load_or_exit(fixtures_path)
-    if not _is_loopback(host) and not admin_token:
+    if not is_loopback_host(host) and not admin_token:
         raise click.UsageError(
             f"--host {host} is reachable from other machines: give --admin-token "
             "(or CAPMOCK_ADMIN_TOKEN) so that strangers cannot reset or replace the mock."
@@ -321,15 +321,6 @@ def _summary(world: World) -> str:
         f"{len(world.promotions)} promotions, {len(world.awards)} awards, "
         f"{len(world.users)} users, {len(world.oauth_clients)} OAuth clients"
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _url_host(host: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import shlex
 import time
@@ -21,6 +20,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from capmock.net import is_loopback_host
 from contract_tests.limits import Limits
 from contract_tests.profile import Credentials, Profile
 
@@ -44,13 +44,7 @@ def basic_header(username: str, password: str) -> str:
 
 
 def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 @dataclass(frozen=True, slots=True)

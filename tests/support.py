@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import socket
@@ -19,7 +18,7 @@ import httpx
 import pytest
 import uvicorn
 
-from mock_server.auth import md5hex
+from contract_tests.target import basic_header
 
 DEDUCT = "/v2/customers/{user_id}/negativePointsAdjustment"
 SEED_USER = 388034468
@@ -78,11 +77,6 @@ class LiveMock:
         return self.client.post(
             DEDUCT.format(user_id=user_id), params=params, json=body, headers=sent_headers
         )
-
-
-def basic_header(username: str, password: str) -> str:
-    token = base64.b64encode(f"{username}:{md5hex(password)}".encode()).decode()
-    return f"Basic {token}"
 
 
 def stop_server(server: uvicorn.Server, thread: threading.Thread) -> None:
