@@ -103,7 +103,11 @@ class AdminApi:
 
 
 def _json_ready(value: Any) -> Any:
-    """The fixture document with its exact Decimals as JSON numbers (ints when whole)."""
+    """The fixture document with its Decimals as JSON numbers (ints when whole).
+
+    Exact: the loader admits at most 3 decimals and 10^12, so at most 15 significant
+    digits, which a float holds and ``repr`` prints back unchanged.
+    """
     if isinstance(value, dict):
         return {key: _json_ready(item) for key, item in value.items()}
     if isinstance(value, list):
