@@ -81,7 +81,9 @@ class FastLane:
 
     async def _principal(self, scope: Scope) -> Principal | None:
         """The caller, when its credentials pass as Connexion would check them."""
-        headers = dict(scope["headers"])
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name, value)  # the first of repeated headers, as Connexion reads
         if headers.get(b"content-type", b"application/json") not in JSON_TYPES:
             return None
         authorization = headers.get(b"authorization", b"")

@@ -69,6 +69,16 @@ async def test_a_rules_refusal_is_answered_by_the_lane_in_the_envelope(lane):
     assert behind.seen == []
 
 
+async def test_a_repeated_header_is_read_as_connexion_reads_it(lane):
+    behind, client = lane
+    wrong = ("Authorization", basic_header("store.server", "wrong"))
+    right = ("Authorization", AUTH["Authorization"])
+    headers = httpx.Headers([wrong, right])
+    response = await client.post(f"{PATH}?source=INSTORE", content=GOOD, headers=headers)
+    assert response.status_code == 299  # the first header fails: Connexion answers
+    assert len(behind.seen) == 1
+
+
 @pytest.mark.parametrize(
     ("path", "body", "headers"),
     [
