@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 
 from capmock.paths import DEFAULT_FIXTURES, FIXTURE_SCHEMA
 from mock_server import fixtures
@@ -15,7 +16,8 @@ from mock_server.fixtures import FixtureError, load_document, load_fixtures
 from mock_server.model import CURRENCY, POINTS, Bucket, Principal, World
 
 # The format exactly as documented to users.
-SHAPE = Path(__file__).parent / "data" / "shape.yaml"
+DATA = Path(__file__).parent / "data"
+SHAPE = DATA / "shape.yaml"
 
 # A valid fixture that the refusal tests change in one place each.
 BASE = """\
@@ -349,6 +351,47 @@ def test_the_schemas_defaults_are_the_loaders() -> None:
     assert program["roundDecimals"]["default"] == fixtures.DEFAULT_ROUND_DECIMALS
     ttl = properties["org"]["properties"]["oauthTokenTtlSeconds"]["default"]
     assert ttl == fixtures.DEFAULT_TOKEN_TTL_SECONDS
+
+
+@pytest.mark.parametrize(
+    "path",
+    [DEFAULT_FIXTURES, DATA / "shape.yaml", DATA / "hundred.yaml", DATA / "contract_world.yaml"],
+    ids=lambda path: path.name,
+)
+def test_rapidyaml_reads_plain_yaml_as_pyyaml_does(path: Path) -> None:
+    # rapidyaml is only an accelerator: where it answers, it must agree with PyYAML.
+    text = path.read_text(encoding="utf-8")
+    fast = fixtures._from_json(fixtures._yaml_as_json(text))
+    reference = yaml.load(text, Loader=fixtures._Loader)
+    if "errorStatus" in reference:
+        reference["errorStatus"] = {str(k): v for k, v in reference["errorStatus"].items()}
+    assert fast == reference
+
+
+def test_yaml_1_1_booleans_are_read_as_pyyaml_reads_them() -> None:
+    # "yes"/"on" are booleans to PyYAML (YAML 1.1) but strings to rapidyaml (YAML 1.2):
+    # the schema refuses rapidyaml's reading, so PyYAML's is taken.
+    text = """
+org: {allowNegativeBalanceOnReturn: yes}
+programs: [{id: 1, name: P, default: on}]
+customers: [{userId: 1, sources: [INSTORE], enrollments: [{programId: 1}]}]
+"""
+    assert fixtures._from_json(fixtures._yaml_as_json(text))["org"] == {
+        "allowNegativeBalanceOnReturn": "yes"
+    }
+    world = load_document(text, "words.yaml")
+    assert world.allow_negative_balance is True and world.default_program_id == 1
+
+
+def test_anchors_and_aliases_are_left_to_pyyaml() -> None:
+    text = """
+programs: [{id: 1, name: P}]
+customers:
+  - {userId: 1, sources: [INSTORE], enrollments: [{programId: 1, points: &five {REGULAR: 5}}]}
+  - {userId: 2, sources: [INSTORE], enrollments: [{programId: 1, points: *five}]}
+"""
+    world = load_document(text, "aliases.yaml")
+    assert world.customers[2].opening == {Bucket(1, POINTS, "REGULAR"): Decimal(5)}
 
 
 def test_the_fast_validator_agrees_with_the_explaining_one() -> None:
