@@ -12,6 +12,7 @@ import os
 import secrets
 import socket
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,10 @@ from capmock import __version__
 from capmock.net import is_loopback_host
 from capmock.paths import DEFAULT_FIXTURES
 from mock_server.model import World
+
+# Connexion imports Starlette's test client at start-up, which warns about httpx: noise
+# for someone starting a mock, and nothing they could act on.
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 if TYPE_CHECKING:
     from mock_server.store import Store
