@@ -1,9 +1,10 @@
 """Benchmark capmock against Stoplight Prism, bare Connexion and bare Starlette.
 
 One run starts each target on a free loopback port, drives it with the same wrk load
-(one valid deduction, Basic auth), reads the server's CPU time and memory from /proc,
-stops it, and prints one table; then it measures capmock's startup time and the load
-time of a 100,000-customer fixture. benchmarks/README.md says what each number means.
+(one valid deduction, Basic auth; the "-spread" rows spread it over many customers),
+reads the server's CPU time and memory from /proc, stops it, and prints one table;
+then it measures capmock's startup time and the load time of a 100,000-customer
+fixture. benchmarks/README.md says what each number means.
 
     python -m benchmarks.run --duration 10 --json reports/bench.json
 """
@@ -34,7 +35,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import proc
-from benchmarks.wrk import INSTALL_HINT, WrkOutputError, WrkResult, lua_script, parse_wrk
+from benchmarks.wrk import (
+    INSTALL_HINT,
+    WrkOutputError,
+    WrkResult,
+    lua_script,
+    lua_spread_script,
+    parse_wrk,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -43,7 +51,8 @@ PRISM_VERSION = "5.14"  # npm resolves this to the newest 5.14.x
 
 HOST = "127.0.0.1"
 USER_ID = 388034468
-PATH = f"/v2/customers/{USER_ID}/negativePointsAdjustment?source=INSTORE"
+PATH_TEMPLATE = "/v2/customers/{userId}/negativePointsAdjustment?source=INSTORE"
+PATH = PATH_TEMPLATE.format(userId=USER_ID)
 USERNAME, PASSWORD = "store.server", "server123"
 MD5_PASSWORD = hashlib.md5(PASSWORD.encode()).hexdigest()  # Capillary's Basic auth sends it
 AUTHORIZATION = "Basic " + base64.b64encode(f"{USERNAME}:{MD5_PASSWORD}".encode()).decode()
@@ -198,6 +207,8 @@ class Context:
     args: argparse.Namespace
     fixtures: Path
     lua: Path
+    spread_fixtures: Path  # --spread customers, the first one USER_ID
+    spread_lua: Path  # a random one of them per request
 
 
 @dataclass
@@ -211,6 +222,7 @@ class Target:
     must_succeed: bool = False  # the sample deduction must be 200 and wrk see no failures
     redis: bool = False
     ready_timeout: float = 30.0
+    spread: bool = False  # load spread over --spread customers instead of one
 
 
 @dataclass
@@ -264,10 +276,13 @@ class Row:
         }
 
 
-def capmock_argv(*extra: str) -> Callable[[Context, int, str | None], list[str]]:
+def capmock_argv(
+    *extra: str, spread: bool = False
+) -> Callable[[Context, int, str | None], list[str]]:
     def argv(ctx: Context, port: int, redis_url: str | None) -> list[str]:
+        fixtures = ctx.spread_fixtures if spread else ctx.fixtures
         words = [sys.executable, "-m", "capmock", "serve"]
-        words += ["--fixtures", str(ctx.fixtures), "--host", HOST, "--port", str(port)]
+        words += ["--fixtures", str(fixtures), "--host", HOST, "--port", str(port)]
         for word in extra:
             words.append(
                 word.format(tmp=ctx.tmp, port=port, redis=redis_url, workers=ctx.args.workers)
@@ -277,9 +292,11 @@ def capmock_argv(*extra: str) -> Callable[[Context, int, str | None], list[str]]
     return argv
 
 
-def capmock_targets(workers: int) -> list[Target]:
+def capmock_targets(workers: int, spread: int) -> list[Target]:
     common = {"group": "capmock", "health": "/__admin/health", "must_succeed": True}
     many = f"{workers} workers"
+    over = f"load over {spread:,} customers"
+    sqlite, redis = "sqlite:///{tmp}/state-{port}.db", "{redis}"
     return [
         Target(
             "capmock-memory", what="capmock, memory store, 1 worker", argv=capmock_argv(), **common
@@ -312,6 +329,38 @@ def capmock_targets(workers: int) -> list[Target]:
             redis=True,
             **common,
         ),
+        # The same stores with the load spread over many customers: what workers gain
+        # when requests do not all queue on one customer's balance.
+        Target(
+            "capmock-sqlite-spread",
+            what=f"capmock, SQLite store, 1 worker, {over}",
+            argv=capmock_argv("--store", sqlite, spread=True),
+            spread=True,
+            **common,
+        ),
+        Target(
+            "capmock-sqlite-workers-spread",
+            what=f"capmock, SQLite store, {many}, {over}",
+            argv=capmock_argv("--store", sqlite, "--workers", "{workers}", spread=True),
+            spread=True,
+            **common,
+        ),
+        Target(
+            "capmock-redis-spread",
+            what=f"capmock, Redis store, 1 worker, {over}",
+            argv=capmock_argv("--store", redis, spread=True),
+            redis=True,
+            spread=True,
+            **common,
+        ),
+        Target(
+            "capmock-redis-workers-spread",
+            what=f"capmock, Redis store, {many}, {over}",
+            argv=capmock_argv("--store", redis, "--workers", "{workers}", spread=True),
+            redis=True,
+            spread=True,
+            **common,
+        ),
     ]
 
 
@@ -331,9 +380,9 @@ def module_argv(module: str, *extra: str) -> Callable[[Context, int, str | None]
     return argv
 
 
-def all_targets(workers: int) -> list[Target]:
+def all_targets(workers: int, spread: int) -> list[Target]:
     return [
-        *capmock_targets(workers),
+        *capmock_targets(workers, spread),
         Target(
             "prism",
             group="prism",
@@ -440,17 +489,19 @@ def tool_version(argv: list[str]) -> str | None:
 # --- generated inputs -----------------------------------------------------------------
 
 
-def bench_fixture() -> dict[str, Any]:
-    """One customer whose balance outlasts any run at 0.01 a request."""
+def bench_fixture(customers: int = 1) -> dict[str, Any]:
+    """``customers`` customers from USER_ID on, each with a balance that outlasts any
+    run at 0.01 a request."""
     return {
         "users": [{"username": USERNAME, "password": PASSWORD, "accessGroups": ["points"]}],
         "programs": [{"id": 973, "name": "Bench", "default": True, "roundDecimals": 2}],
         "customers": [
             {
-                "userId": USER_ID,
+                "userId": USER_ID + i,
                 "sources": ["INSTORE"],
                 "enrollments": [{"programId": 973, "points": {"REGULAR": HUGE_BALANCE}}],
             }
+            for i in range(customers)
         ],
     }
 
@@ -520,9 +571,9 @@ def spec_without_security(directory: Path) -> Path:
 # --- measuring ------------------------------------------------------------------------
 
 
-def run_wrk(ctx: Context, port: int, seconds: int) -> WrkResult:
+def run_wrk(ctx: Context, port: int, seconds: int, lua: Path) -> WrkResult:
     argv = ["wrk", f"-t{ctx.args.threads}", f"-c{ctx.args.connections}", f"-d{seconds}s"]
-    argv += ["--latency", "--timeout", "10s", "-s", str(ctx.lua), f"http://{HOST}:{port}{PATH}"]
+    argv += ["--latency", "--timeout", "10s", "-s", str(lua), f"http://{HOST}:{port}{PATH}"]
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = process.communicate(timeout=seconds + 60)
@@ -584,8 +635,9 @@ def measure(target: Target, ctx: Context) -> Row:
             raise TargetError(f"the sample deduction answered {row.sample_status}: {sample[:200]}")
         if not 200 <= row.sample_status < 300:
             row.notes.append(f"answers {row.sample_status}")
+        lua = ctx.spread_lua if target.spread else ctx.lua
         if ctx.args.warmup > 0:
-            run_wrk(ctx, port, ctx.args.warmup)
+            run_wrk(ctx, port, ctx.args.warmup, lua)
         for _ in range(ctx.args.repeat):
             settle(server.pid)
             cpu_before = proc.cpu_seconds(server.pid)
@@ -593,7 +645,7 @@ def measure(target: Target, ctx: Context) -> Row:
             machine_before, steal_before = proc.machine_cpu()
             wrk_before = children_cpu()
             start = time.perf_counter()
-            result = run_wrk(ctx, port, ctx.args.duration)
+            result = run_wrk(ctx, port, ctx.args.duration, lua)
             wall = time.perf_counter() - start
             cpu = proc.cpu_seconds(server.pid) - cpu_before
             redis_cpu = (proc.cpu_seconds(redis.pid) - redis_before) if redis else None
@@ -827,7 +879,7 @@ def print_extras(extras: dict[str, Any]) -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    names = [target.name for target in all_targets(2)] + list(EXTRAS)
+    names = [target.name for target in all_targets(2, 2)] + list(EXTRAS)
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
         description=__doc__.split("\n\n")[0],
@@ -848,6 +900,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 2, help="capmock --workers N rows (nproc)"
+    )
+    parser.add_argument(
+        "--spread",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="customers the *-spread rows deduct from, one at random per request (1000)",
     )
     parser.add_argument(
         "--only",
@@ -875,6 +934,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if min(args.duration, args.connections, args.threads, args.repeat, args.samples) <= 0:
         parser.error("--duration, --connections, --threads, --repeat, --samples must be > 0")
+    if args.spread <= 0:
+        parser.error("--spread must be > 0")
     if args.warmup < 0:
         parser.error("--warmup must be >= 0")
     if args.threads > args.connections:
@@ -934,8 +995,22 @@ def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
     fixtures.write_text(json.dumps(bench_fixture(), indent=1))
     lua = tmp / "deduct.lua"
     lua.write_text(lua_script("POST", BODY, HEADERS))
+    spread_fixtures = tmp / f"bench-fixtures-{args.spread}.json"
+    spread_fixtures.write_text(json.dumps(bench_fixture(args.spread), indent=1))
+    spread_lua = tmp / "deduct-spread.lua"
+    spread_lua.write_text(
+        lua_spread_script("POST", BODY, HEADERS, PATH_TEMPLATE, USER_ID, args.spread)
+    )
     spec_without_security(tmp)
-    ctx = Context(tmp=tmp, procs=procs, args=args, fixtures=fixtures, lua=lua)
+    ctx = Context(
+        tmp=tmp,
+        procs=procs,
+        args=args,
+        fixtures=fixtures,
+        lua=lua,
+        spread_fixtures=spread_fixtures,
+        spread_lua=spread_lua,
+    )
 
     environment = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -947,9 +1022,20 @@ def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
         "source": str(SOURCE),
         "settings": {
             key: getattr(args, key)
-            for key in ("duration", "warmup", "connections", "threads", "repeat", "workers")
+            for key in (
+                "duration",
+                "warmup",
+                "connections",
+                "threads",
+                "repeat",
+                "workers",
+                "spread",
+            )
         },
         "request": {"method": "POST", "path": PATH, "body": BODY},
+        "spread_path": PATH_TEMPLATE.replace(
+            "{userId}", f"{{{USER_ID}..{USER_ID + args.spread - 1}}}"
+        ),
     }
     print(
         f"{environment['cpus']} CPUs, load average {environment['loadavg_before'][0]:.2f}; "
@@ -961,7 +1047,7 @@ def run(args: argparse.Namespace, tmp: Path, procs: Processes) -> int:
     help_text = serve_help()
     rows: list[Row] = []
     prism_checked: str | None = None
-    for target in all_targets(args.workers):
+    for target in all_targets(args.workers, args.spread):
         if target.name not in args.selected:
             continue
         row = Row(target.name, target.group, target.what)

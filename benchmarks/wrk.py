@@ -1,4 +1,4 @@
-"""wrk: the Lua script that sends one request, and the parser of wrk's report.
+"""wrk: the Lua scripts that send the load, and the parser of wrk's report.
 
 Standard library only and no imports from this package, so that the tests can load
 this file on its own (the test suite runs against the installed wheel, which does not
@@ -73,6 +73,34 @@ def lua_script(method: str, body: str, headers: dict[str, str]) -> str:
         f"wrk.body = {lua_string(body)}",
     ]
     lines += [f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()]
+    return "\n".join(lines) + "\n"
+
+
+def lua_spread_script(
+    method: str, body: str, headers: dict[str, str], path: str, first: int, count: int
+) -> str:
+    """A wrk script that sends the same request to ``count`` customers, picked at random
+    per request: ``path`` with ``{userId}`` replaced by one of ``first`` .. ``first +
+    count - 1``. Each wrk thread seeds its own generator differently."""
+    before, after = path.split("{userId}", 1)
+    lines = [
+        lua_script(method, body, headers).rstrip("\n"),
+        "-- spread: one userId at random per request",
+        f"local before, after = {lua_string(before)}, {lua_string(after)}",
+        f"local first, last = {first}, {first + count - 1}",
+        "local threads = 0",
+        "function setup(thread)",
+        "  threads = threads + 1",
+        '  thread:set("seed", threads)',
+        "end",
+        "function init(args)",
+        "  math.randomseed(seed or 1)",
+        "end",
+        "function request()",
+        '  local user = string.format("%d", math.random(first, last))',
+        "  return wrk.format(nil, before .. user .. after)",
+        "end",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -1,11 +1,15 @@
 """The Redis store: balances and ledger shared by many mock replicas on many hosts.
 
 The rule stays in Python (``rules.deduct``); Redis only makes the step atomic, with
-optimistic locking: WATCH the fixture and the customer's balances, read them, decide,
-then MULTI/EXEC the writes. If another client changed a watched key in between, EXEC
-fails (WatchError) and the step starts again on fresh data, so no update is lost and
-nothing is deducted twice. Refusals go through an empty MULTI/EXEC too, so that they
-also were decided on one consistent state. Inside one process, deductions for the same
+optimistic locking in two round trips. A read script returns the fixture version and
+the customer's balances as one consistent snapshot (and the fixture text, when it is
+not the version this process has loaded); Python decides on it; a compare-and-set
+script then writes the new balance, appends to the ledger (trimmed to the newest
+``ledger_limit`` entries) and marks the customer touched, all only if the fixture
+version and every balance are still exactly those that were read. If another client
+changed either in between, nothing is written and the step starts again on fresh data,
+so no update is lost and nothing is deducted twice. A refusal needs no write: it was
+decided on one consistent snapshot. Inside one process, deductions for the same
 customer queue on a lock first, so that retries only happen between processes.
 
 Keys (all under ``capmock:``): ``fixture`` (hash: version, text), ``balance:{userId}``
@@ -39,6 +43,32 @@ CONNECT_TIMEOUT_SECONDS = 3
 COMMAND_TIMEOUT_SECONDS = 10
 MAX_ATTEMPTS = 1000
 MAX_CONNECTIONS = 64
+
+READ_SCRIPT = """
+local version = redis.call('HGET', KEYS[1], 'version')
+local text = false
+if version ~= ARGV[1] then text = redis.call('HGET', KEYS[1], 'text') end
+return {version, text, redis.call('HGETALL', KEYS[2])}
+"""
+"""KEYS: fixture, balance; ARGV: the version this process has loaded. Returns the
+version, the fixture text unless it is that version, and the balances (flat)."""
+
+COMMIT_SCRIPT = """
+if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end
+if redis.call('HLEN', KEYS[2]) ~= (#ARGV - 6) / 2 then return 0 end
+for i = 7, #ARGV, 2 do
+  if redis.call('HGET', KEYS[2], ARGV[i]) ~= ARGV[i + 1] then return 0 end
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('RPUSH', KEYS[3], ARGV[4])
+redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
+redis.call('SADD', KEYS[4], ARGV[6])
+return 1
+"""
+"""KEYS: fixture, balance, ledger, touched. ARGV: the version read, the bucket key, its
+new balance, the ledger entry, the ledger limit, the userId, then the balances read as
+field, value pairs. Writes and returns 1 only if the version and the balance hash are
+exactly as read; else writes nothing and returns 0."""
 
 
 def _balance_key(user_id: int | str) -> str:
@@ -105,6 +135,8 @@ class RedisStore:
             **_client_options(),
         )
         self._client = aioredis.Redis(connection_pool=pool)
+        self._read = self._client.register_script(READ_SCRIPT)
+        self._commit = self._client.register_script(COMMIT_SCRIPT)
         self._world, self._version = world, version
         self.resumed = resumed
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -223,28 +255,33 @@ class RedisStore:
 
     async def apply(self, user_id: int, decide: Decide) -> Deducted | ApiError:
         balance_key = _balance_key(user_id)
-        async with self._lock(user_id), self._client.pipeline() as pipe:
+        read_keys = [FIXTURE, balance_key]
+        write_keys = [FIXTURE, balance_key, _ledger_key(user_id), TOUCHED]
+        async with self._lock(user_id):
             for _ in range(MAX_ATTEMPTS):
-                try:
-                    await pipe.watch(FIXTURE, balance_key)
-                    version = await pipe.hget(FIXTURE, "version")
-                    if version is not None and int(version) == self._version:
-                        world = self._world
-                    else:
-                        world = self._load(*await pipe.hmget(FIXTURE, "version", "text"))
-                    raw = await pipe.hgetall(balance_key)
-                    changed = {Bucket.from_key(key): Decimal(text) for key, text in raw.items()}
-                    outcome = decide(world, opening_view(world, user_id, changed))
-                    pipe.multi()
-                    if isinstance(outcome, Deducted):
-                        pipe.hset(balance_key, outcome.bucket.key(), exact_text(outcome.balance))
-                        pipe.rpush(_ledger_key(user_id), _entry_json(outcome.entry))
-                        pipe.ltrim(_ledger_key(user_id), -self._ledger_limit, -1)
-                        pipe.sadd(TOUCHED, user_id)
-                    await pipe.execute()  # fails if the fixture or the balances changed
+                version, text, flat = await self._read(keys=read_keys, args=[self._version])
+                if text is None and version is not None and int(version) == self._version:
+                    world = self._world  # the script sends the text only when it changed
+                else:
+                    world = self._load(version, text)
+                changed = {
+                    Bucket.from_key(flat[i]): Decimal(flat[i + 1]) for i in range(0, len(flat), 2)
+                }
+                outcome = decide(world, opening_view(world, user_id, changed))
+                if not isinstance(outcome, Deducted):
+                    return outcome  # decided on one consistent snapshot; nothing to write
+                args = [
+                    version,
+                    outcome.bucket.key(),
+                    exact_text(outcome.balance),
+                    _entry_json(outcome.entry),
+                    self._ledger_limit,
+                    user_id,
+                    *flat,
+                ]
+                if await self._commit(keys=write_keys, args=args):
                     return outcome
-                except WatchError:
-                    continue
+                # the fixture or the balances changed since the read: decide again
         raise StoreError("the balances in Redis kept changing; the deduction was not made")
 
     async def balances(self, user_id: int) -> dict[Bucket, Decimal]:

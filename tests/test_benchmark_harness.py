@@ -70,3 +70,13 @@ def test_the_script_sets_method_body_and_headers():
     assert 'wrk.method = "POST"' in script
     assert 'wrk.body = "{\\"x\\": 1}"' in script
     assert 'wrk.headers["Content-Type"] = "application/json"' in script
+
+
+def test_the_spread_script_picks_a_customer_per_request():
+    script = wrk.lua_spread_script(
+        "POST", "{}", {}, "/v2/customers/{userId}/negativePointsAdjustment?x=1", 1000, 50
+    )
+    assert 'wrk.method = "POST"' in script
+    assert 'local before, after = "/v2/customers/", "/negativePointsAdjustment?x=1"' in script
+    assert "local first, last = 1000, 1049" in script
+    assert "function request()" in script and "math.random(first, last)" in script

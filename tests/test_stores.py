@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -263,6 +264,45 @@ def test_sqlite_refuses_a_file_that_is_not_its_own(tmp_path: Path) -> None:
 
 
 # --- Redis and URLs ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("meanwhile", "seen_again", "after"),
+    [
+        (deduct("5"), Decimal("675"), (Decimal("665"), [Decimal("5"), Decimal("10")])),
+        (
+            lambda store: store.replace(default_world_with("REGULAR: 680,", "REGULAR: 90,")),
+            Decimal("90"),
+            (Decimal("80"), [Decimal("10")]),
+        ),
+    ],
+    ids=["another-deduction", "new-fixtures"],
+)
+def test_redis_decides_again_when_another_replica_wrote_in_between(
+    redis_server: RedisServer,
+    meanwhile: Callable[[Store], Awaitable[Any]],
+    seen_again: Decimal,
+    after: tuple[Decimal, list[Decimal]],
+) -> None:
+    """Between this replica's read and its write, another replica deducts or replaces
+    the fixtures: the write must not happen on the stale read, the rule runs again."""
+    url = redis_server.fresh_url()
+    store = open_store(url, load_fixtures(DEFAULT_FIXTURES))
+    other = open_store(url, load_fixtures(DEFAULT_FIXTURES))
+    rule = decision(Deduction(SEED_USER, "INSTORE", "test", Decimal("10")), NOW)
+    seen: list[Decimal] = []
+
+    def decide(world: Any, balances: Any) -> Any:
+        seen.append(balances[REGULAR])
+        if len(seen) == 1:  # the other replica, on its own event loop, right now
+            replica = threading.Thread(target=using, args=(other, meanwhile))
+            replica.start()
+            replica.join()
+        return rule(world, balances)
+
+    assert isinstance(using(store, lambda store: store.apply(SEED_USER, decide)), Deducted)
+    assert seen == [Decimal("680"), seen_again]
+    assert using(open_store(url), state) == after
 
 
 def test_unreachable_redis_is_a_clear_error() -> None:
