@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from broken_servers import BROKEN, Broken
+from contract_run import contract_findings
 from support import start_server
 
 from capmock.paths import DEFAULT_FIXTURES
-from contract_tests import documented, schema_run
+from contract_tests import schema_run
 from contract_tests.findings import ContractBrokenError, Finding
-from contract_tests.odd_inputs import odd_input_cases
 from contract_tests.profile import DEFAULT_PROFILE, load_profile
 from contract_tests.stateful import run_model
 from contract_tests.target import Target
@@ -26,24 +26,7 @@ from mock_server.fixtures import load_fixtures
 
 
 def run_suite(url: str, phases: tuple[str, ...]) -> list[Finding]:
-    """The documented cases, the model and the given Schemathesis phases, as findings."""
-    profile = load_profile(DEFAULT_PROFILE)
-    target = Target(url, profile, writes_allowed=True, admin=True)
-    findings: list[Finding] = []
-    try:
-        cases = documented.error_cases(profile) + documented.example_cases(profile)
-        for case in cases + odd_input_cases(profile):
-            target.reset()
-            findings += case.run(target)
-        try:
-            run_model(target, profile, max_examples=10, steps=15, seed=1)
-        except ContractBrokenError as broken:
-            findings += broken.findings
-        for phase in phases:
-            findings += schema_run.run_phase(target, phase, max_examples=30, seed=1)[0]
-    finally:
-        target.close()
-    return findings
+    return contract_findings(url, load_profile(DEFAULT_PROFILE), phases, model_examples=10, seed=1)
 
 
 @pytest.fixture

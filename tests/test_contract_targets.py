@@ -11,16 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from contract_run import contract_findings
 from support import start_server
 
 from capmock.paths import DEFAULT_FIXTURES
-from contract_tests import documented, schema_run
 from contract_tests.derive import derive_profile
-from contract_tests.findings import ContractBrokenError, Finding
-from contract_tests.odd_inputs import odd_input_cases
+from contract_tests.findings import Finding
 from contract_tests.profile import DEFAULT_PROFILE, Credentials, Profile, load_profile
-from contract_tests.stateful import run_model
-from contract_tests.target import Target
 from mock_server.app import create_app
 from mock_server.fixtures import load_fixtures
 
@@ -43,22 +40,7 @@ def serve() -> Iterator[Callable[[Path], str]]:
 
 
 def findings_of(url: str, profile: Profile) -> list[Finding]:
-    target = Target(url, profile, writes_allowed=True, admin=True)
-    found: list[Finding] = []
-    try:
-        cases = documented.error_cases(profile) + documented.example_cases(profile)
-        for case in cases + odd_input_cases(profile):
-            target.reset()
-            found += case.run(target)
-        try:
-            run_model(target, profile, max_examples=15, steps=15, seed=2)
-        except ContractBrokenError as broken:
-            found += broken.findings
-        for phase in ("examples", "fuzzing"):
-            found += schema_run.run_phase(target, phase, max_examples=30, seed=2)[0]
-    finally:
-        target.close()
-    return found
+    return contract_findings(url, profile, ("examples", "fuzzing"), model_examples=15, seed=2)
 
 
 def test_a_profile_derived_from_another_world_finds_nothing(serve: Callable[[Path], str]) -> None:
