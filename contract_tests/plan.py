@@ -28,9 +28,10 @@ def schema_plan(target: Target, phase: str, max_examples: int) -> list[str]:
 
 def model_plan(target: Target, max_examples: int, steps: int) -> list[str]:
     p = target.profile
+    deduct = spec.DEDUCT_PATH.replace("{userId}", str(p.user_id))
     return [
         f"up to {max_examples} sequences of up to {steps} POST {target.base_url}"
-        f"/v2/customers/{p.user_id}/negativePointsAdjustment?source={p.source} deducting points "
+        f"{deduct}?source={p.source} deducting points "
         f"(every category) and {p.currency} in random amounts"
     ]
 

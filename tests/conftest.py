@@ -60,6 +60,21 @@ def live_mock(
 
 
 @pytest.fixture
+def served() -> Iterator[Callable[[object], str]]:
+    """Serve ASGI apps on loopback in threads; each is stopped when the test ends."""
+    servers = []
+
+    def serve(app: object) -> str:
+        server, thread, url = start_server(app)
+        servers.append((server, thread))
+        return url
+
+    yield serve
+    for server, thread in servers:
+        stop_server(server, thread)
+
+
+@pytest.fixture
 def store_url(live_mock: LiveMock) -> str:
     """The URL of the store behind the session's mock."""
     return live_mock.store_url

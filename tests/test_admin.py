@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
-from support import SEED_USER, LiveMock, start_server
+from support import SEED_USER, LiveMock
 
 from capmock.paths import DEFAULT_FIXTURES
 from mock_server.app import create_app
@@ -95,28 +96,20 @@ def test_a_json_body_that_is_not_an_object_is_refused(mock: LiveMock):
     assert response.status_code == 400 and response.json()["errors"][0]["code"] == 9101
 
 
-def test_admin_token_is_demanded_when_configured():
-    app = create_app(load_fixtures(DEFAULT_FIXTURES), admin_token="s3cret")
-    server, thread, url = start_server(app)
-    try:
-        import httpx
-
-        with httpx.Client(base_url=url) as client:
-            for method, path in [
-                ("POST", "/__admin/reset"),
-                ("GET", f"/__admin/customers/{SEED_USER}"),
-                ("PUT", "/__admin/fixtures"),
-            ]:
-                response = client.request(method, path, json={})
-                assert response.status_code == 401, path
-                assert response.json()["errors"][0]["code"] == 9117
-                wrong = client.request(
-                    method, path, json={}, headers={"X-CAPMOCK-ADMIN-TOKEN": "nope"}
-                )
-                assert wrong.status_code == 401
-            ok = client.post("/__admin/reset", headers={"X-CAPMOCK-ADMIN-TOKEN": "s3cret"})
-            assert ok.status_code == 200
-            assert client.get("/__admin/health").status_code == 200
-    finally:
-        server.should_exit = True
-        thread.join(5)
+def test_admin_token_is_demanded_when_configured(served):
+    url = served(create_app(load_fixtures(DEFAULT_FIXTURES), admin_token="s3cret"))
+    with httpx.Client(base_url=url) as client:
+        for method, path in [
+            ("POST", "/__admin/reset"),
+            ("GET", f"/__admin/customers/{SEED_USER}"),
+            ("GET", "/__admin/fixtures"),
+            ("PUT", "/__admin/fixtures"),
+        ]:
+            response = client.request(method, path, json={})
+            assert response.status_code == 401, path
+            assert response.json()["errors"][0]["code"] == 9117
+            wrong = client.request(method, path, json={}, headers={"X-CAPMOCK-ADMIN-TOKEN": "nope"})
+            assert wrong.status_code == 401
+        ok = client.post("/__admin/reset", headers={"X-CAPMOCK-ADMIN-TOKEN": "s3cret"})
+        assert ok.status_code == 200
+        assert client.get("/__admin/health").status_code == 200

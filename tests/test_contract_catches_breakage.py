@@ -7,13 +7,12 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from broken_servers import BROKEN, Broken
 from contract_run import contract_findings
-from support import start_server
 
 from capmock.paths import DEFAULT_FIXTURES
 from contract_tests import schema_run
@@ -27,21 +26,6 @@ from mock_server.fixtures import load_fixtures
 
 def run_suite(url: str, phases: tuple[str, ...]) -> list[Finding]:
     return contract_findings(url, load_profile(DEFAULT_PROFILE), phases, model_examples=10, seed=1)
-
-
-@pytest.fixture
-def served() -> Iterator[Callable[[object], str]]:
-    servers = []
-
-    def serve(app: object) -> str:
-        server, thread, url = start_server(app)
-        servers.append((server, thread))
-        return url
-
-    yield serve
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(5)
 
 
 def test_the_real_mock_passes_every_phase(served: Callable[[object], str]) -> None:

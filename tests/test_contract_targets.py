@@ -6,13 +6,11 @@ A world whose default program has no decimals, allows negative balances and answ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 from contract_run import contract_findings
-from support import start_server
 
 from capmock.paths import DEFAULT_FIXTURES
 from contract_tests.derive import derive_profile
@@ -24,27 +22,14 @@ from mock_server.fixtures import load_fixtures
 WORLD = Path(__file__).parent / "data" / "contract_world.yaml"
 
 
-@pytest.fixture
-def serve() -> Iterator[Callable[[Path], str]]:
-    servers = []
-
-    def start(fixtures: Path) -> str:
-        server, thread, url = start_server(create_app(load_fixtures(fixtures)))
-        servers.append((server, thread))
-        return url
-
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(5)
-
-
 def findings_of(url: str, profile: Profile) -> list[Finding]:
     return contract_findings(url, profile, ("examples", "fuzzing"), model_examples=15, seed=2)
 
 
-def test_a_profile_derived_from_another_world_finds_nothing(serve: Callable[[Path], str]) -> None:
-    url = serve(WORLD)
+def test_a_profile_derived_from_another_world_finds_nothing(
+    served: Callable[[object], str],
+) -> None:
+    url = served(create_app(load_fixtures(WORLD)))
     profile = derive_profile(httpx.get(f"{url}/__admin/fixtures").json(), "test")
     assert (profile.program_id, profile.round_decimals) == (974, 0)
     assert profile.allow_negative_balance
@@ -52,8 +37,8 @@ def test_a_profile_derived_from_another_world_finds_nothing(serve: Callable[[Pat
     assert findings_of(url, profile) == []
 
 
-def test_oauth_credentials_find_nothing(serve: Callable[[Path], str]) -> None:
-    url = serve(DEFAULT_FIXTURES)
+def test_oauth_credentials_find_nothing(served: Callable[[object], str]) -> None:
+    url = served(create_app(load_fixtures(DEFAULT_FIXTURES)))
     profile = load_profile(DEFAULT_PROFILE).with_credentials(
         Credentials("oauth", "doc-client", "doc-secret")
     )
