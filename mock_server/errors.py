@@ -8,6 +8,7 @@ them. The HTTP status of any code can be overridden per fixture (``errorStatus``
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class Code(IntEnum):
@@ -130,7 +131,7 @@ class ApiError(Exception):
         """The default status; Connexion reads it to pick 403 over 401 among auth failures."""
         return self.status()
 
-    def envelope(self) -> dict:
+    def envelope(self) -> dict[str, Any]:
         return {
             "errors": [{"status": False, "code": int(self.code), "message": self.message}],
             "warnings": [],

@@ -10,7 +10,8 @@ import pytest
 
 from mock_server.errors import ApiError, Code
 from mock_server.model import CURRENCY, POINTS, Award, Bucket, Customer, Program, Promotion, World
-from mock_server.rules import Deducted, Deduction, balance_text, decimal_places, deduct
+from mock_server.rules.deduct import Deducted, Deduction, deduct
+from mock_server.rules.money import balance_text, decimal_places
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 USER = 388034468

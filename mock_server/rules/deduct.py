@@ -3,7 +3,7 @@
 ``deduct`` is a pure function: the world, one request, the customer's balances and
 the time in; a deduction or a refusal out. It knows nothing of HTTP or of stores.
 Shape errors (missing source, a reason that is blank or too long, an amount that is
-not a number...) are refused earlier, by the contract's schema; see ``validation.py``.
+not a number...) are refused earlier, by the contract's schema; see ``lanes/validation.py``.
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from decimal import Decimal
 
 from mock_server.errors import ApiError, Code
 from mock_server.model import CURRENCY, POINTS, Bucket, World
+from mock_server.rules.money import MAX_AMOUNT, ZERO, decimal_places, plain
 
-MAX_AMOUNT = Decimal(10) ** 12
-ZERO = Decimal(0)
 ANY_SOURCE = "ALL"
 
 
@@ -59,22 +58,6 @@ class Deducted:
     def message(self) -> str:
         what = "points" if self.bucket.kind == POINTS else self.bucket.name
         return f"{what} deducted successfully for the user "
-
-
-def decimal_places(amount: Decimal) -> int:
-    """Decimal places of an amount as it was sent: ``"100.00"`` has 2, ``1E+2`` has 0."""
-    exponent = amount.as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
-def plain(amount: Decimal) -> str:
-    """An amount as the API echoes it in messages: positional, as sent."""
-    return f"{amount:f}"
-
-
-def balance_text(balance: Decimal) -> str:
-    """Balances are strings with exactly three decimals, e.g. ``"670.000"``."""
-    return f"{balance.quantize(Decimal('0.001')):f}"
 
 
 def deduct(
