@@ -118,6 +118,7 @@ def serve(
     """
     import uvicorn
 
+    from mock_server.halfclose import http_protocol
     from mock_server.stores.open import MEMORY_URLS
 
     world = _load_or_exit(fixtures_path)
@@ -159,6 +160,7 @@ def serve(
         app,
         factory=workers > 1,
         workers=workers,
+        http=http_protocol(),
         host=host,
         port=port,
         access_log=access_log,

@@ -45,6 +45,7 @@ class Code(IntEnum):
     INVALID_CLIENT = 9116
     ADMIN_TOKEN_REQUIRED = 9117
     INVALID_FIXTURES = 9118
+    BODY_INCOMPLETE = 9192
     INTERNAL_ERROR = 9199
 
 
@@ -91,6 +92,7 @@ MESSAGES: dict[Code, str] = {
     Code.INVALID_CLIENT: "Invalid key or secret",
     Code.ADMIN_TOKEN_REQUIRED: "The admin API needs the admin token (header X-CAPMOCK-ADMIN-TOKEN)",
     Code.INVALID_FIXTURES: "Fixtures refused: {detail}",
+    Code.BODY_INCOMPLETE: "The request body did not arrive in full: {detail}",
     Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
 }
 
