@@ -28,6 +28,7 @@ from mock_server.lanes.body import read_body, replay
 from mock_server.lanes.validation import parse_json
 from mock_server.model import Principal
 from mock_server.operations.api import CapillaryApi
+from mock_server.stores.base import StoreUnavailableError
 
 logger = logging.getLogger("capmock")
 
@@ -74,6 +75,8 @@ class FastLane:
 
         try:
             answer, status = await self.api.deduct(user_id, self._sources[query[1]], body)
+        except StoreUnavailableError as error:
+            return await self._refuse(send, error.refusal())
         except ApiError as refusal:
             return await self._refuse(send, refusal)
         except Exception as error:  # after the store was touched: never replay
@@ -85,8 +88,8 @@ class FastLane:
 
     async def _refuse(self, send: Send, refusal: ApiError) -> None:
         """A refusal as the app renders it, with the status the fixtures give its code."""
-        world = await self.api.runtime.store.world()
-        await _respond(send, refusal.status(world.error_status), refusal.envelope())
+        status = refusal.status(self.api.runtime.store.last_world.error_status)
+        await _respond(send, status, refusal.envelope(), refusal.headers())
 
     async def _principal(self, scope: Scope) -> Principal | None:
         """The caller, when its credentials pass as Connexion would check them."""
