@@ -25,12 +25,13 @@ def compare(
     progress(report.checked[-1])
     findings = structural + codes
     if budget.examples:
-        breaks, generated = crosscheck.check(old, new, budget, progress)
-        findings = _with_examples(findings, breaks)
+        outcome = crosscheck.check(old, new, budget, progress)
+        findings = _with_examples(findings, outcome.breaks)
         report.checked.append(
-            f"property check: {generated} generated messages, "
-            f"{len(breaks)} breaks (seed {budget.seed})"
+            f"property check: {outcome.generated} generated messages, "
+            f"{len(outcome.breaks)} breaks (seed {budget.seed})"
         )
+        report.checked.extend(f"property check skipped {line}" for line in outcome.skipped)
     else:
         report.checked.append("property check: off (--examples 0)")
     report.findings = findings

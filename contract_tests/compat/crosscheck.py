@@ -13,12 +13,15 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 from jsonschema.exceptions import ValidationError, best_match
 from openapi_schema_validator import OAS30Validator
+from schemathesis.core.errors import SchemathesisError
 
 from contract_tests.compat.documents import Contract
 from contract_tests.compat.findings import Example, Place
@@ -68,6 +71,9 @@ class Target:
     other: Callable[[dict[str, Any]], list[Refusal]]
     """The other side's refusals: the breaks."""
     shape: Callable[[Any], dict[str, Any]]
+    boundaries: tuple[tuple[tuple[str, ...], Any], ...] = ()
+    """(path in the message, value): the edges of the generating side's bounds, which
+    random generation rarely reaches (a 50-character reason where the limit was 50)."""
 
 
 class _RefusedError(Exception):
@@ -77,10 +83,17 @@ class _RefusedError(Exception):
         self.refusals = refusals
 
 
-def check(
-    old: Contract, new: Contract, budget: Budget, progress: Callable[[str], None]
-) -> tuple[list[Break], int]:
-    """Every break found, and how many messages were generated."""
+@dataclass(slots=True)
+class Outcome:
+    breaks: list[Break] = field(default_factory=list)
+    generated: int = 0
+    """Messages generated, shrinking included."""
+    skipped: list[str] = field(default_factory=list)
+    """Targets no message could be generated for, and why."""
+
+
+def check(old: Contract, new: Contract, budget: Budget, progress: Callable[[str], None]) -> Outcome:
+    """Every break found, with what the search did."""
     import schemathesis
 
     old_resolver, new_resolver = Resolver(old.document), Resolver(new.document)
@@ -97,20 +110,19 @@ def check(
                 _request_targets(old_schema, old_ops[key], new_ops[key], old.document, new.document)
             )
     targets.extend(_response_targets(old_ops, new_ops, old.document, new.document, relaxed))
-    breaks: list[Break] = []
-    generated = 0
+    outcome = Outcome()
     for target in targets:
-        found, count = _search(target, budget)
-        generated += count
-        breaks.extend(found)
+        found, count = _search(target, budget, outcome.skipped)
+        outcome.generated += count
+        outcome.breaks.extend(found)
         progress(
             f"property check: {target.name} {target.direction}: {count} examples, "
             f"{len(found)} break{'s' if len(found) != 1 else ''}"
         )
-    return breaks, generated
+    return outcome
 
 
-def _search(target: Target, budget: Budget) -> tuple[list[Break], int]:
+def _search(target: Target, budget: Budget, skipped: list[str]) -> tuple[list[Break], int]:
     seen: set[tuple[str, str, str]] = set()
     found: list[Break] = []
     count = 0
@@ -127,11 +139,13 @@ def _search(target: Target, budget: Budget) -> tuple[list[Break], int]:
             verbosity=Verbosity.quiet,
         )
         @seed(budget.seed)
-        @given(target.strategy)
-        def probe(value: Any) -> None:
+        @given(target.strategy, st.sampled_from((None, *target.boundaries)))
+        def probe(value: Any, boundary: tuple[tuple[str, ...], Any] | None) -> None:
             nonlocal count
             count += 1
             message = target.shape(value)
+            if boundary is not None:
+                message = _at_boundary(message, *boundary)
             if target.own(message):
                 return
             refusals = target.other(message)
@@ -140,6 +154,11 @@ def _search(target: Target, budget: Budget) -> tuple[list[Break], int]:
 
         try:
             probe()
+        except (HypothesisException, SchemathesisError) as error:
+            skipped.append(
+                f"{target.name} {target.direction}: no examples ({type(error).__name__})"
+            )
+            break
         except _RefusedError as refused:
             first = refused.refusals[0]
             seen.update((r.part, r.path, r.keyword) for r in refused.refusals)
@@ -174,24 +193,41 @@ def _request_targets(
             message["body"] = case.body
         return message
 
+    resolver = Resolver(old_doc)
+    edges = [
+        edge
+        for key, parameter in old.parameters.items()
+        for edge in _boundaries(
+            parameter.get("schema", {}),
+            resolver,
+            (_BUCKETS[key[0]], str(names[key]).lower() if key[0] == "header" else str(names[key])),
+        )
+        if key[0] in _BUCKETS
+    ]
     for media in media_types:
         strategy = (
             api_operation.as_strategy(media_type=media) if media else api_operation.as_strategy()
+        )
+        content = (resolver.follow(body).get("content") or {}) if body else {}
+        body_edges = (
+            list(_boundaries(content[media].get("schema", {}), resolver, ("body",)))
+            if media in content
+            else []
         )
         yield Target(
             old.label,
             old.label if media is None else f"{old.label} ({media})",
             "request",
             strategy,
-            _request_judge(old, old, names, old_doc, media),
-            _request_judge(new, old, names, new_doc, media),
+            _request_judge(old, names, old_doc, media),
+            _request_judge(new, names, new_doc, media),
             shape,
+            tuple(edges + body_edges),
         )
 
 
 def _request_judge(
     side: Operation,
-    old: Operation,
     names: dict[tuple[str, str], Any],
     document: dict[str, Any],
     media: str | None,
@@ -240,10 +276,44 @@ def _request_judge(
 
 
 _MISSING = object()
+_BUCKETS = {"path": "path", "query": "query", "header": "headers"}
+
+
+def _boundaries(
+    schema: Any, resolver: Resolver, path: tuple[str, ...], depth: int = 0
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """The values at the edges of a schema's bounds, by where they go in a message."""
+    if depth > 8:
+        return
+    flat = resolver.flat(schema)
+    for keyword in ("maxLength", "minLength"):
+        if isinstance(flat.get(keyword), int) and flat[keyword] <= 1000:
+            yield path, "x" * flat[keyword]
+    for keyword, exclusive in (("maximum", "exclusiveMaximum"), ("minimum", "exclusiveMinimum")):
+        if isinstance(flat.get(keyword), int | float) and not flat.get(exclusive):
+            yield path, flat[keyword]
+    for keyword in ("oneOf", "anyOf"):
+        for branch in flat.get(keyword) or []:
+            yield from _boundaries(branch, resolver, path, depth + 1)
+    for name, subschema in (flat.get("properties") or {}).items():
+        yield from _boundaries(subschema, resolver, (*path, name), depth + 1)
+
+
+def _at_boundary(message: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """The message with one value set at its edge; a message the generating side then
+    refuses is skipped like any other."""
+    changed = copy.deepcopy(message)
+    node = changed
+    for key in path[:-1]:
+        if not isinstance(node.get(key), dict):
+            node[key] = {}
+        node = node[key]
+    node[path[-1]] = value
+    return changed
 
 
 def _parameter_value(message: dict[str, Any], location: str, name: str) -> Any:
-    bucket = {"path": "path", "query": "query", "header": "headers"}.get(location)
+    bucket = _BUCKETS.get(location)
     values = message.get(bucket, {}) if bucket else {}
     key = name.lower() if location == "header" else name
     return values.get(key, _MISSING)
@@ -317,6 +387,7 @@ def _response_targets(
             _body_judge(own, part),
             _body_judge(other, part),
             _response_message,
+            tuple(_boundaries(new_schema, new_resolver, ("body",))),
         )
 
 

@@ -9,6 +9,7 @@ compares as "no changes".
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ def parse(text: str, label: str) -> dict[str, Any]:
     """The document, checked to be OpenAPI 3.0 by openapi-spec-validator."""
     from openapi_spec_validator import validate
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+    from referencing.exceptions import Unresolvable
 
     try:
         document = yaml.safe_load(text)
@@ -76,12 +78,48 @@ def parse(text: str, label: str) -> dict[str, Any]:
     version = str(document["openapi"])
     if not version.startswith("3.0."):
         raise ParseError(f"{label} is OpenAPI {version}; compat reads OpenAPI 3.0 documents")
+    for ref in _references(document):
+        try:
+            pointer(document, ref)
+        except ParseError as error:
+            raise ParseError(f"{label}: {error}") from None
     try:
         validate(document)
     except OpenAPIValidationError as error:
         where = "/".join(str(part) for part in error.absolute_path) or "the top"
         raise ParseError(f"{label} is not valid OpenAPI 3.0 at {where}: {error.message}") from None
+    except Unresolvable as error:
+        raise ParseError(f"{label}: a reference points at nothing: {error}") from None
     return document
+
+
+def pointer(document: Any, ref: str) -> Any:
+    """What ``#/a/b`` points at in the document."""
+    if not ref.startswith("#/"):
+        raise ParseError(f"$ref {ref!r}: only references inside the document are read")
+    node = document
+    for raw in ref[2:].split("/"):
+        key = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        elif isinstance(node, dict) and key in node:
+            node = node[key]
+        else:
+            raise ParseError(f"$ref {ref!r} points at nothing")
+    return node
+
+
+def _references(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            yield ref
+        for key, value in node.items():
+            if not (key == "$ref" or str(key).startswith("x-") or key in ("example", "examples")):
+                yield from _references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _references(value)
 
 
 def _same_path_at(ref: str, new: str) -> tuple[str, Path]:
