@@ -1,4 +1,4 @@
-"""Benchmark capmock against Stoplight Prism, bare Connexion and bare Starlette.
+"""Benchmark capmock against Stoplight Prism, WireMock, bare Connexion and bare Starlette.
 
 One run starts each target on a free loopback port, drives it with the same wrk load
 (one valid deduction, Basic auth; the "-spread" rows spread it over many customers),

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import yaml
 
-from benchmarks.processes import TargetError
-from benchmarks.workload import HOST, Inputs
+from benchmarks.apps import FIXED_BODY
+from benchmarks.processes import TargetError, tool_version
+from benchmarks.workload import AUTHORIZATION, HOST, PATH, Inputs
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 
@@ -41,6 +42,7 @@ class NpmPackage:
 
 
 PRISM = NpmPackage("@stoplight/prism-cli", "5.14", CACHE / "prism")
+WIREMOCK = NpmPackage("wiremock", "3.13", CACHE / "wiremock")  # ships the standalone jar
 
 
 @functools.cache
@@ -73,7 +75,7 @@ class Target(ABC):
 
     name: str
     what: str  # the row's description
-    group: str  # "capmock", "prism" or "reference"
+    group: str  # "capmock", "prism", "wiremock" or "reference"
     health: str | None = None  # GET path answering 200 when ready; else any answer to the POST
     must_succeed = False  # the sample deduction must be 200 and wrk see no failed answer
     ready_timeout = 30.0
@@ -180,6 +182,68 @@ class Prism(Target):
         return [str(binary), "mock", "-h", HOST, "-p", str(port), *verbosity, str(inputs.contract)]
 
 
+class WireMock(Target):
+    """WireMock standalone on the JVM: a stateless stub of capmock's success answer for the
+    same POST and Basic header, the request journal and request logging off. Jetty's
+    defaults otherwise (25 container threads, 3 acceptors, 2 selectors), so it uses every
+    core. The JIT needs a longer warm-up than --warmup's default."""
+
+    name = "wiremock"
+    group = "wiremock"
+    health = "/__admin/health"
+    must_succeed = True
+    ready_timeout = 90.0
+    warmup = 20
+    what = (
+        f"WireMock {WIREMOCK.version}.x standalone, stateless stub, "
+        "no request journal, request logging off"
+    )
+    FLAGS = ("--no-request-journal", "--disable-request-logging", "--disable-banner")
+
+    def missing(self, capmock_help: str) -> str | None:
+        if shutil.which("java") is None:
+            return (
+                "skipped: java is not installed (apt-get install -y default-jre-headless), "
+                "so no WireMock"
+            )
+        return _needs_npm("WireMock")
+
+    def prepare(self, inputs: Inputs) -> dict[str, str]:
+        version = install(WIREMOCK)
+        mappings = self.root(inputs) / "mappings"
+        mappings.mkdir(parents=True, exist_ok=True)
+        (mappings / "deduct.json").write_text(json.dumps(stub(), indent=2))
+        return {"wiremock": version, "java": tool_version(["java", "-version"]) or "?"}
+
+    @staticmethod
+    def root(inputs: Inputs) -> Path:
+        return inputs.tmp / "wiremock"
+
+    def argv(self, inputs: Inputs, port: int, redis_url: str | None) -> list[str]:
+        jar = WIREMOCK.root / "build" / f"wiremock-standalone-{WIREMOCK.installed()}.jar"
+        words = ["java", "-jar", str(jar), "--bind-address", HOST, "--port", str(port)]
+        return [*words, "--root-dir", str(self.root(inputs)), *self.FLAGS]
+
+
+def stub() -> dict[str, object]:
+    """WireMock's mapping: capmock's 200 answer to the deduction with the Basic header."""
+    path, query = PATH.split("?", 1)
+    name, value = query.split("=", 1)
+    return {
+        "request": {
+            "method": "POST",
+            "urlPath": path,
+            "queryParameters": {name: {"equalTo": value}},
+            "headers": {"Authorization": {"equalTo": AUTHORIZATION}},
+        },
+        "response": {
+            "status": 200,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(FIXED_BODY, separators=(",", ":")),
+        },
+    }
+
+
 class PythonApp(Target):
     """A reference app of benchmarks/apps, served the way capmock serve serves."""
 
@@ -243,6 +307,7 @@ def all_targets(workers: int, spread: int) -> list[Target]:
         Capmock("redis", workers, spread=spread),
         Prism(silent=False),
         Prism(silent=True),
+        WireMock(),
         PythonApp(
             "starlette",
             "benchmarks.apps.starlette_ceiling",
