@@ -20,7 +20,7 @@ import click
 
 from capmock import __version__
 from capmock.net import is_loopback_host
-from capmock.paths import DEFAULT_FIXTURES
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.model import World
 
 # Connexion imports Starlette's test client at start-up, which warns about httpx: noise
@@ -28,7 +28,9 @@ from mock_server.model import World
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 if TYPE_CHECKING:
-    from mock_server.store import Store
+    from starlette.types import ASGIApp
+
+    from mock_server.stores.base import Store
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -118,7 +120,7 @@ def serve(
     """
     import uvicorn
 
-    from mock_server.store import MEMORY_URLS
+    from mock_server.stores.open import MEMORY_URLS
 
     world = _load_or_exit(fixtures_path)
     if not is_loopback_host(host) and not admin_token:
@@ -146,28 +148,31 @@ def serve(
     if workers > 1:
         click.echo(f"  Workers    {workers}")
     click.echo("Press Ctrl+C to stop.")
-    options = {
-        "host": host,
-        "port": port,
-        "access_log": access_log,
-        "log_level": "warning",
-        "proxy_headers": False,  # nothing to rewrite: a mock is not behind a proxy
-        "server_header": False,
-    }
+    app: ASGIApp | str = APP_FACTORY
     if workers == 1:
         from mock_server.app import create_app
 
         app = create_app(store=store, admin_token=admin_token)
         gc.freeze()  # the fixtures live as long as the server: keep them out of collections
-        uvicorn.run(app, **options)
     else:
         asyncio.run(store.close())  # each worker opens its own connection
         _configure_workers(store_url, admin_token)
-        uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+    uvicorn.run(
+        app,
+        factory=workers > 1,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="warning",
+        proxy_headers=False,  # nothing to rewrite: a mock is not behind a proxy
+        server_header=False,
+    )
 
 
 def _open_store_or_exit(url: str, world: World) -> Store:
-    from mock_server.store import StoreError, open_store
+    from mock_server.stores.base import StoreError
+    from mock_server.stores.open import open_store
 
     try:
         return open_store(url, world)
@@ -177,7 +182,7 @@ def _open_store_or_exit(url: str, world: World) -> Store:
 
 
 def _store_line(url: str, store: Store) -> str:
-    from mock_server.store import redacted
+    from mock_server.stores.base import redacted
 
     if store.name == "memory":
         return "memory (this process only; gone when it stops)"

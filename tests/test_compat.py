@@ -20,9 +20,9 @@ import jsonpatch
 import pytest
 import yaml
 
-from capmock.paths import CONTRACT
 from contract_tests.compat import Budget, Contract, Report, Severity, compare, load
 from contract_tests.compat.documents import parse
+from mock_server.data import CONTRACT
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = sorted((ROOT / "tests" / "data" / "compat").glob("*.yaml"))

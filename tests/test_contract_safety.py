@@ -17,7 +17,6 @@ import pytest
 from rich.console import Console
 from support import LiveMock, start_server
 
-from capmock.paths import DEFAULT_FIXTURES
 from contract_tests import documented, schema_run
 from contract_tests.limits import BudgetExhaustedError, Limits, parse_rate
 from contract_tests.options import Options, UsageError, build_target
@@ -25,6 +24,7 @@ from contract_tests.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from contract_tests.runner import run
 from contract_tests.target import Target, UnsafeRequestError
 from mock_server.app import create_app
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from capmock.paths import ADMIN_CONTRACT, CONTRACT
+from mock_server.data import ADMIN_CONTRACT, CONTRACT
 from mock_server.errors import MESSAGES, STATUS, Code
 
 DOCUMENTS = {"capillary": CONTRACT, "admin": ADMIN_CONTRACT}

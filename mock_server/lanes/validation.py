@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server import contract
 from mock_server.errors import ApiError, Code
-from mock_server.rules import MAX_AMOUNT
+from mock_server.rules.money import MAX_AMOUNT
 
 BODY_KEY = "capmock.body"
 """Where the parsed body is left in the ASGI scope's state for the handler."""
@@ -113,7 +113,8 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         try:
-            return await super().wrap_receive(receive, scope=scope)
+            wrapped: tuple[Receive, Scope] = await super().wrap_receive(receive, scope=scope)
+            return wrapped
         except BadRequestProblem:
             raise ApiError.of(Code.BODY_NOT_OBJECT) from None
 
@@ -139,10 +140,10 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
         )
 
 
-_compiled: dict[int, tuple[dict, Any, Draft4Validator]] = {}
+_compiled: dict[int, tuple[dict[str, Any], Any, Draft4Validator]] = {}
 
 
-def _validators(schema: dict) -> tuple[Any, Draft4Validator]:
+def _validators(schema: dict[str, Any]) -> tuple[Any, Draft4Validator]:
     """A fast validator (jsonschema-rs) that decides, and jsonschema that explains.
 
     Compiled once per operation (Connexion would build one per request), keyed by
@@ -155,7 +156,7 @@ def _validators(schema: dict) -> tuple[Any, Draft4Validator]:
     return entry[1], entry[2]
 
 
-def compile_schema(schema: dict) -> tuple[Any, Draft4Validator]:
+def compile_schema(schema: dict[str, Any]) -> tuple[Any, Draft4Validator]:
     """Validators for an OpenAPI 3.0 request schema, which Connexion checks as Draft 4."""
     fast = jsonschema_rs.Draft4Validator(schema)
     return fast, Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
@@ -207,10 +208,10 @@ def _rank(error: ApiError) -> int:
     return order.index(error.code) if error.code in order else len(order)
 
 
-def _code_for(error: ValidationError, body: dict) -> ApiError:
+def _code_for(error: ValidationError, body: dict[str, Any]) -> ApiError:
     """The documented code for one schema violation of a request body."""
     field = str(error.path[0]) if error.path else None
-    if field is None and error.validator == "required":
+    if field is None and error.validator == "required" and isinstance(error.validator_value, list):
         missing = [name for name in error.validator_value if name not in body]
         field = missing[0] if missing else None
     if field is None and error.validator == "oneOf":

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import weakref
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -33,8 +34,15 @@ from redis.exceptions import RedisError, WatchError
 from mock_server.errors import ApiError
 from mock_server.fixtures import load_document
 from mock_server.model import Bucket, World
-from mock_server.rules import Deducted, LedgerEntry
-from mock_server.store import Decide, StoreError, exact_text, opening_view, redacted, shared_text
+from mock_server.rules.deduct import Deducted, LedgerEntry
+from mock_server.stores.base import (
+    Decide,
+    StoreError,
+    exact_text,
+    opening_view,
+    redacted,
+    shared_text,
+)
 
 PREFIX = "capmock:"
 FIXTURE = PREFIX + "fixture"
@@ -79,8 +87,13 @@ def _ledger_key(user_id: int | str) -> str:
     return f"{PREFIX}ledger:{user_id}"
 
 
-def _state_keys(users: set[str]) -> list[str]:
-    return [key for user in users for key in (_balance_key(user), _ledger_key(user))]
+def _text(value: bytes | str) -> str:
+    """A reply as text: the client decodes replies, but redis-py types them as either."""
+    return value if isinstance(value, str) else value.decode()
+
+
+def _state_keys(users: Iterable[bytes | str]) -> list[str]:
+    return [key for user in users for key in (_balance_key(_text(user)), _ledger_key(_text(user)))]
 
 
 def _entry_json(entry: LedgerEntry) -> str:
@@ -176,7 +189,7 @@ class RedisStore:
                 try:
                     pipe.watch(FIXTURE, TOUCHED)
                     version, stored = pipe.hmget(FIXTURE, "version", "text")
-                    if stored == text:
+                    if stored == text and version is not None:
                         return int(version), True
                     touched = pipe.smembers(TOUCHED)
                     pipe.multi()
@@ -191,11 +204,11 @@ class RedisStore:
     @staticmethod
     def _attach(client: redis.Redis, shown: str) -> tuple[World, int]:
         version, text = client.hmget(FIXTURE, "version", "text")
-        if text is None:
+        if text is None or version is None:
             raise StoreError(f"{shown}: holds no fixtures yet; start the mock with --fixtures")
-        return load_document(text, f"the fixtures stored in {shown}"), int(version)
+        return load_document(_text(text), f"the fixtures stored in {shown}"), int(version)
 
-    def _load(self, version: str | None, text: str | None) -> World:
+    def _load(self, version: bytes | str | None, text: bytes | str | None) -> World:
         """The world of this version: the cached one, or loaded again from its text when
         another replica replaced it."""
         if version is None or text is None:
@@ -205,7 +218,7 @@ class RedisStore:
             )
         if int(version) == self._version:
             return self._world
-        world = load_document(text, f"the fixtures stored in {redacted(self._url)}")
+        world = load_document(_text(text), f"the fixtures stored in {redacted(self._url)}")
         self._world, self._version = world, int(version)
         return world
 
@@ -287,11 +300,12 @@ class RedisStore:
     async def balances(self, user_id: int) -> dict[Bucket, Decimal]:
         world = await self.world()
         raw = await self._client.hgetall(_balance_key(user_id))
-        changed = {Bucket.from_key(key): Decimal(text) for key, text in raw.items()}
+        changed = {Bucket.from_key(_text(key)): Decimal(_text(text)) for key, text in raw.items()}
         return opening_view(world, user_id, changed)
 
     async def ledger(self, user_id: int) -> list[LedgerEntry]:
-        return [_entry(text) for text in await self._client.lrange(_ledger_key(user_id), 0, -1)]
+        entries = await self._client.lrange(_ledger_key(user_id), 0, -1)
+        return [_entry(_text(text)) for text in entries]
 
     async def close(self) -> None:
         await self._client.aclose()

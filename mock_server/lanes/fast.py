@@ -24,9 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_server import contract
 from mock_server.auth import require_points
 from mock_server.errors import ApiError, Code
-from mock_server.handlers import CapillaryApi
+from mock_server.lanes.validation import parse_json
 from mock_server.model import Principal
-from mock_server.validation import parse_json
+from mock_server.operations.api import CapillaryApi
 
 logger = logging.getLogger("capmock")
 

@@ -24,8 +24,8 @@ from urllib.parse import unquote, urlsplit
 from mock_server.errors import ApiError
 from mock_server.fixtures import load_document
 from mock_server.model import Bucket, World
-from mock_server.rules import Deducted, LedgerEntry
-from mock_server.store import Decide, StoreError, exact_text, opening_view, shared_text
+from mock_server.rules.deduct import Deducted, LedgerEntry
+from mock_server.stores.base import Decide, StoreError, exact_text, opening_view, shared_text
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
@@ -149,7 +149,10 @@ class SqliteStore:
         self._db.execute("COMMIT")
 
     def _stored(self) -> tuple[int, str] | None:
-        return self._db.execute("SELECT version, text FROM fixture").fetchone()
+        row: tuple[int, str] | None = self._db.execute(
+            "SELECT version, text FROM fixture"
+        ).fetchone()
+        return row
 
     def _adopt(self, world: World) -> None:
         """Serve ``world``: keep the state when the file holds the same fixture text."""
@@ -157,7 +160,7 @@ class SqliteStore:
         with self._write() as db:
             stored = self._stored()
             self.resumed = stored is not None and stored[1] == text
-            if self.resumed:
+            if stored is not None and self.resumed:
                 version = stored[0]
             else:
                 version = stored[0] + 1 if stored else 1
@@ -177,10 +180,13 @@ class SqliteStore:
         """The world in force and its version, loaded again when another process
         replaced it (one indexed read when it did not)."""
         version = self._db.execute("SELECT version FROM fixture").fetchone()[0]
-        if version != self._version or self._world is None:
-            version, text = self._stored()
-            self._world = load_document(text, f"the fixtures stored in {self._url}")
-            self._version = version
+        if version == self._version and self._world is not None:
+            return self._world, version
+        stored = self._stored()
+        if stored is None:
+            raise StoreError(f"{self._url}: holds no fixtures any more")
+        self._version, text = stored
+        self._world = load_document(text, f"the fixtures stored in {self._url}")
         return self._world, self._version
 
     @staticmethod
@@ -243,7 +249,7 @@ class SqliteStore:
                 exact_text(entry.balance_after),
             ),
         )
-        if inserted.lastrowid % TRIM_EVERY == 0:  # reads show the newest only in between
+        if (inserted.lastrowid or 0) % TRIM_EVERY == 0:  # reads show the newest only in between
             db.execute(
                 "DELETE FROM ledger WHERE user_id = ? AND seq <= (SELECT seq FROM ledger "
                 "WHERE user_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
