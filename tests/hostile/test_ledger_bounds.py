@@ -88,8 +88,12 @@ def test_the_memory_store_stops_growing_at_its_bound() -> None:
     assert grown < 100_000  # 5,000 entries more would take about 2 MB
 
 
-def test_serve_takes_the_bound_from_ledger_entries(serve: Callable[..., ServedMock]) -> None:
-    served = serve("--ledger-entries", "5")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_takes_the_bound_from_ledger_entries(
+    serve: Callable[..., ServedMock], tmp_path: Path, workers: int
+) -> None:
+    store = "memory" if workers == 1 else f"sqlite:///{tmp_path / 'state.db'}"
+    served = serve("--ledger-entries", "5", "--store", store, "--workers", str(workers))
     headers = {"Authorization": basic_header("store.server", "server123")}
     for user in [388034468] * 4 + [388034472] * 4:
         response = httpx.post(
