@@ -32,6 +32,20 @@ def deduction(amount: int = 1, *, cut: int = 0, user_id: int = SEED_USER) -> byt
     return head + body[: len(body) - cut]
 
 
+def chunked_deduction(amount: int = 1, *, complete: bool = True) -> bytes:
+    """A deduction whose body is sent in two chunks; without ``complete``, the second
+    chunk and the last (empty) one are missing."""
+    body = json.dumps({"pointsToBeAdjusted": amount, "reasonOfReturn": "chunked"}).encode()
+    head = (
+        f"POST {DEDUCT.format(user_id=SEED_USER)}?source=INSTORE HTTP/1.1\r\n"
+        f"Host: capmock\r\nAuthorization: {AUTH}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    first = b"%x\r\n%s\r\n" % (10, body[:10])
+    rest = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body) - 10, body[10:])
+    return head + first + (rest if complete else b"")
+
+
 def connect(url: str) -> socket.socket:
     parts = urlsplit(url)
     return socket.create_connection((parts.hostname, parts.port), timeout=READ_SECONDS)

@@ -18,7 +18,14 @@ from typing import Any
 
 import httpx
 import pytest
-from rawsocket import Account, account, connect, deduction, statuses_until_closed
+from rawsocket import (
+    Account,
+    account,
+    chunked_deduction,
+    connect,
+    deduction,
+    statuses_until_closed,
+)
 from support import backend_url, start_server, stop_server
 
 from mock_server.app import create_app
@@ -116,6 +123,20 @@ def test_after_a_half_close_only_the_requests_that_arrived_in_full_are_applied(
         answers = statuses_until_closed(sock)
     assert answers == [200, 200]
     assert deducted(before, account(mock)) == (2, 2)
+
+
+def test_a_chunked_body_is_applied_only_when_its_last_chunk_came(mock: str) -> None:
+    before = account(mock)
+    with connect(mock) as sock:
+        sock.sendall(chunked_deduction(complete=False))
+        time.sleep(SETTLE_SECONDS)
+        sock.shutdown(socket.SHUT_WR)
+        assert statuses_until_closed(sock) == []
+    with connect(mock) as sock:
+        sock.sendall(chunked_deduction())
+        sock.shutdown(socket.SHUT_WR)
+        assert statuses_until_closed(sock) == [200]
+    assert deducted(before, account(mock)) == (1, 1)
 
 
 def test_a_request_that_arrived_in_full_is_applied_when_the_client_closes(mock: str) -> None:
