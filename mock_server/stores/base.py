@@ -40,7 +40,8 @@ class StoreError(Exception):
 
 
 class StoreUnavailableError(StoreError):
-    """The store cannot be reached, read or written right now; nothing was changed."""
+    """The store cannot be reached, read or written right now. Nothing was changed,
+    unless it is the subclass ``OutcomeUnknownError``."""
 
     code = Code.STORE_UNAVAILABLE
 
