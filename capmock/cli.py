@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import secrets
 import socket
 import sys
 import warnings
@@ -22,6 +21,7 @@ from capmock import __version__
 from capmock.net import is_loopback_host
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.model import World
+from mock_server.stores.base import LEDGER_TOTAL
 
 # Connexion imports Starlette's test client at start-up, which warns about httpx: noise
 # for someone starting a mock, and nothing they could act on.
@@ -89,6 +89,23 @@ def main() -> None:
     help="Token the admin API (/__admin) demands in X-CAPMOCK-ADMIN-TOKEN. "
     "Required when --host is not a loopback address. [env: CAPMOCK_ADMIN_TOKEN]",
 )
+@click.option(
+    "--token-secret",
+    envvar="CAPMOCK_TOKEN_SECRET",
+    help="Secret OAuth tokens are signed with. By default a sqlite or redis store holds "
+    "one, so every worker and replica sharing the store accepts the tokens any of them "
+    "issued; give the same secret to mocks that share no store. [env: CAPMOCK_TOKEN_SECRET]",
+)
+@click.option(
+    "--ledger-entries",
+    default=LEDGER_TOTAL,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="CAPMOCK_LEDGER_ENTRIES",
+    help="Ledger entries the memory and sqlite stores keep for all customers together: "
+    "those of the newest deductions (each customer keeps at most 1,000). "
+    "[env: CAPMOCK_LEDGER_ENTRIES]",
+)
 @click.option("--access-log/--no-access-log", default=False, help="Log every request.")
 def serve(
     fixtures_path: Path,
@@ -97,6 +114,8 @@ def serve(
     store_url: str,
     workers: int,
     admin_token: str | None,
+    token_secret: str | None,
+    ledger_entries: int,
     access_log: bool,
 ) -> None:
     """Run the stateful mock over a fixture file.
@@ -120,6 +139,7 @@ def serve(
     """
     import uvicorn
 
+    from mock_server.halfclose import http_protocol
     from mock_server.stores.open import MEMORY_URLS
 
     world = _load_or_exit(fixtures_path)
@@ -138,7 +158,7 @@ def serve(
         click.echo(f"capmock: cannot listen on {host}:{port}: the port is in use", err=True)
         sys.exit(EXIT_FAILED)
 
-    store = _open_store_or_exit(store_url, world)
+    store = _open_store_or_exit(store_url, world, ledger_entries)
     base = f"http://{_url_host(host)}:{port}"
     click.echo(f"capmock {__version__}: {_summary(world)} from {fixtures_path}")
     click.echo(f"  API        {base}/v2/customers/{{userId}}/negativePointsAdjustment")
@@ -152,15 +172,16 @@ def serve(
     if workers == 1:
         from mock_server.app import create_app
 
-        app = create_app(store=store, admin_token=admin_token)
+        app = create_app(store=store, admin_token=admin_token, token_secret=token_secret)
         gc.freeze()  # the fixtures live as long as the server: keep them out of collections
     else:
         asyncio.run(store.close())  # each worker opens its own connection
-        _configure_workers(store_url, admin_token)
+        _configure_workers(store_url, admin_token, token_secret, ledger_entries)
     uvicorn.run(
         app,
         factory=workers > 1,
         workers=workers,
+        http=http_protocol(),
         host=host,
         port=port,
         access_log=access_log,
@@ -170,12 +191,12 @@ def serve(
     )
 
 
-def _open_store_or_exit(url: str, world: World) -> Store:
+def _open_store_or_exit(url: str, world: World, ledger_entries: int) -> Store:
     from mock_server.stores.base import StoreError
     from mock_server.stores.open import open_store
 
     try:
-        return open_store(url, world)
+        return open_store(url, world, ledger_total=ledger_entries)
     except StoreError as error:
         click.echo(f"capmock: cannot use the store {error}", err=True)
         sys.exit(EXIT_USAGE)
@@ -191,17 +212,21 @@ def _store_line(url: str, store: Store) -> str:
     return f"{redacted(url)} (fixtures loaded: balances start from them)"
 
 
-def _configure_workers(store_url: str, admin_token: str | None) -> None:
-    """The environment ``app_from_env`` reads in each worker process."""
+def _configure_workers(
+    store_url: str, admin_token: str | None, token_secret: str | None, ledger_entries: int
+) -> None:
+    """The environment ``app_from_env`` reads in each worker process. Without a token
+    secret, the workers sign tokens with the one the shared store holds."""
     from mock_server import app
 
     os.environ[app.STORE_ENV] = store_url
-    os.environ[app.TOKEN_SECRET_ENV] = secrets.token_hex(32)
+    os.environ[app.LEDGER_ENTRIES_ENV] = str(ledger_entries)
     os.environ.pop(app.FIXTURES_ENV, None)  # loaded once, above: workers serve the store's
-    if admin_token:
-        os.environ[app.ADMIN_TOKEN_ENV] = admin_token
-    else:
-        os.environ.pop(app.ADMIN_TOKEN_ENV, None)
+    for name, value in ((app.ADMIN_TOKEN_ENV, admin_token), (app.TOKEN_SECRET_ENV, token_secret)):
+        if value:
+            os.environ[name] = value
+        else:
+            os.environ.pop(name, None)
 
 
 @main.command()

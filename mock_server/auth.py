@@ -2,7 +2,9 @@
 
 Basic auth carries ``username:md5hex(password)``, as Capillary's clients send it.
 OAuth tokens are signed JWTs, so that every worker sharing a secret accepts the
-tokens any of them issued.
+tokens any of them issued. A token is signed with a key derived from that secret and
+from its client's own secret, so that new fixtures that change a client's secret (or
+remove the client) make its earlier tokens invalid.
 """
 
 from __future__ import annotations
@@ -57,13 +59,17 @@ class Authenticator:
         ttl = world.token_ttl_seconds
         now = int(self._clock())
         claims = {"sub": key, "iat": now, "exp": now + ttl}
-        return jwt.encode(claims, self._secret, algorithm="HS256"), ttl
+        return jwt.encode(claims, self._signing_key(client), algorithm="HS256"), ttl
 
     async def token(self, token: str) -> Principal:
         try:
+            subject = jwt.decode(token, options={"verify_signature": False})["sub"]
+            client = (await self._world()).oauth_clients.get(subject)
+            if client is None:
+                raise ApiError.of(Code.TOKEN_INVALID)
             claims = jwt.decode(
                 token,
-                self._secret,
+                self._signing_key(client),
                 algorithms=["HS256"],
                 # time is checked below against the mock's clock, not PyJWT's
                 options={
@@ -73,12 +79,17 @@ class Authenticator:
                     "require": ["sub", "exp"],
                 },
             )
-        except jwt.InvalidTokenError:
+        except (jwt.InvalidTokenError, KeyError, TypeError):
             raise ApiError.of(Code.TOKEN_INVALID) from None
-        client = (await self._world()).oauth_clients.get(claims["sub"])
-        if client is None or self._clock() >= claims["exp"]:
+        expires = claims["exp"]
+        if not isinstance(expires, int | float) or self._clock() >= expires:
             raise ApiError.of(Code.TOKEN_INVALID)
         return client
+
+    def _signing_key(self, client: Principal) -> bytes:
+        """The key of one client's tokens: the mock's secret bound to the client's own."""
+        binding = f"{client.name}\0{client.secret}".encode()
+        return hmac.new(self._secret.encode(), binding, hashlib.sha256).digest()
 
 
 def require_points(principal: Principal) -> Principal:
