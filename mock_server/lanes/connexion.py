@@ -15,7 +15,13 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.security import ApiKeySecurityHandler, BasicSecurityHandler
 from starlette.exceptions import HTTPException
 
-from mock_server.auth import Authenticator, require_points
+from mock_server.auth import (
+    CLEAR_PASSWORD_HINT,
+    HINT_HEADER,
+    Authenticator,
+    ClearPasswordError,
+    require_points,
+)
 from mock_server.errors import ApiError, Code
 from mock_server.stores.base import Store
 
@@ -48,7 +54,7 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     async def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, ApiError)
         world = await store.world()
-        return _envelope(error, error.status(world.error_status))
+        return _envelope(error, error.status(world.error_status), _hint(error))
 
     async def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, HTTPException)
@@ -64,6 +70,22 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     app.add_error_handler(ProblemException, http_error)
     app.add_error_handler(HTTPException, http_error)
     app.add_error_handler(Exception, unexpected)
+
+
+def _hint(error: ApiError) -> dict[str, str] | None:
+    """A note for the integrator beside Capillary's answer (the body stays Capillary's).
+
+    The fast lane hands bad credentials to this lane, so the hint and its log line come
+    from here once per request, whichever lane saw the request first."""
+    if isinstance(error, ClearPasswordError):
+        logger.warning(
+            "401 (9113) for %s: the Basic password sent is the clear password; %s, e.g. "
+            "printf %%s 'PASSWORD' | md5sum",
+            error.username,
+            CLEAR_PASSWORD_HINT,
+        )
+        return {HINT_HEADER: CLEAR_PASSWORD_HINT}
+    return None
 
 
 def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
