@@ -1,6 +1,8 @@
 """Reference servers the harness measures capmock against."""
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 from capmock import serving
 
@@ -13,7 +15,7 @@ FIXED_BODY = {
 }
 
 
-def serve(app: object, description: str) -> None:
+def serve(app: Callable[..., Any], description: str) -> None:
     """Serve ``app`` the way ``capmock serve`` does (capmock/serving.py)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
