@@ -49,6 +49,9 @@ class CapmockGroup(click.Group):
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as asked:
+            click.echo(asked.format_message())  # `capmock` alone asks what it can do
+            sys.exit(0)
         except click.ClickException as error:
             _report(error)
             sys.exit(error.exit_code)

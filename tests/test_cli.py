@@ -117,7 +117,7 @@ def test_serve_starts_on_the_default_fixtures_and_answers():
     assert f"http://127.0.0.1:{port}/ui/" in out
 
 
-@pytest.mark.parametrize("args", [["--version"], ["--help"]])
+@pytest.mark.parametrize("args", [["--version"], ["--help"], []])
 def test_top_level_flags(args):
     result = capmock(*args)
     assert result.returncode == 0 and "capmock" in result.stdout
