@@ -45,7 +45,7 @@ def derive_profile(fixtures: dict[str, Any], origin: str) -> Profile:
         )
         if not present
     ]
-    if missing:
+    if missing or award is None or promotion is None:  # the last two: missing names them
         raise CannotDeriveError(_cannot(missing))
     customer = enrolled[award["userId"]]
     taken_ids = {c["userId"] for c in fixtures.get("customers", [])}
