@@ -171,10 +171,6 @@ def serve(
     click.echo(f"  Store      {_store_line(store_url, store)}")
     if workers > 1:
         click.echo(f"  Workers    {workers}")
-    if port_file is not None:
-        _write_port_file(port_file, port)
-        click.echo(f"  Port file  {port_file}")
-    click.echo("Press Ctrl+C to stop.")
     app: ASGIApp | str = APP_FACTORY
     if workers == 1:
         from mock_server.app import create_app
@@ -184,6 +180,10 @@ def serve(
     else:
         asyncio.run(store.close())  # each worker opens its own connection
         _configure_workers(store_url, admin_token)
+    if port_file is not None:  # the socket listens: a request from now on waits for an answer
+        _write_port_file(port_file, port)
+        click.echo(f"  Port file  {port_file}")
+    click.echo("Press Ctrl+C to stop.")
     serving.run(app, sock, workers=workers, access_log=access_log)
 
 
