@@ -37,6 +37,7 @@ APP_FACTORY = "mock_server.app:app_from_env"
 
 
 @click.group(
+    "capmock",
     cls=CapmockGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )

@@ -357,7 +357,10 @@ def test_redacted_hides_only_the_password() -> None:
         (["--workers", "2"], "--workers 2 needs a shared store"),
         (["--store", "mongodb://db"], "cannot use the store mongodb://db: unknown store URL"),
         (["--store", "redis://127.0.0.1:{port}/0"], "cannot use the store redis://127.0.0.1:"),
-        (["--store", "sqlite:///{tmp}/missing/state.db"], "unable to open database file"),
+        (
+            ["--store", "sqlite:///{tmp}/missing/state.db"],
+            "missing does not exist: create it first",
+        ),
     ],
 )
 def test_serve_refuses_unusable_stores_with_exit_2(
