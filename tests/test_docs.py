@@ -152,7 +152,8 @@ def test_the_readme_synopsis_lists_every_option_of_every_subcommand():
         assert name in entries, f"capmock {name} is missing from the README's synopsis"
         for param in command.params:
             if isinstance(param, click.Option) and param.name != "help":
-                assert param.opts[0] in entries[name], f"capmock {name} {param.opts[0]}"
+                named = any(re.search(rf"{opt}(?![\w-])", entries[name]) for opt in param.opts)
+                assert named, f"capmock {name} {param.opts[0]} is missing from the synopsis"
 
 
 # --- docs/integrating.md -----------------------------------------------------------------
