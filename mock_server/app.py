@@ -11,6 +11,7 @@ from typing import Any
 
 import connexion
 from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from starlette.types import ASGIApp
 
@@ -27,6 +28,7 @@ from mock_server.runtime import Runtime
 from mock_server.stores.base import LEDGER_TOTAL, Store, world_or_last
 from mock_server.stores.memory import MemoryStore
 from mock_server.stores.open import open_store
+from mock_server.swagger import ContractDocuments, Served
 
 STORE_ENV = "CAPMOCK_STORE"
 FIXTURES_ENV = "CAPMOCK_FIXTURES"
@@ -67,6 +69,7 @@ def create_app(
     common: dict[str, Any] = {
         "validator_map": VALIDATOR_MAP,
         "validate_responses": validate_responses,
+        "swagger_ui_options": SwaggerUIOptions(serve_spec=False),  # ContractDocuments does
     }
     api = CapillaryApi(runtime)
     app.add_api(
@@ -82,7 +85,14 @@ def create_app(
     )
     app.add_middleware(PathParameterGuard, position=MiddlewarePosition.BEFORE_ROUTING)
     install_error_handlers(app, store)
-    return FastLane(app, api) if fast_lane else app
+    documented = ContractDocuments(
+        app,
+        [
+            Served(CONTRACT, "this capmock (the address of this page)"),
+            Served(ADMIN_CONTRACT, "this capmock's admin API"),
+        ],
+    )
+    return FastLane(documented, api) if fast_lane else documented
 
 
 def app_from_env() -> ASGIApp:

@@ -21,6 +21,8 @@ from mock_server.errors import ApiError, Code
 from mock_server.model import Principal, World
 
 POINTS_GROUP = "points"
+HINT_HEADER = "X-Capmock-Hint"
+CLEAR_PASSWORD_HINT = "the password must be sent as md5hex(password)"
 
 
 @lru_cache(maxsize=4096)
@@ -28,6 +30,19 @@ def md5hex(password: str) -> str:
     """What a Capillary client sends in place of its password (cached: it is asked for
     on every Basic-auth request)."""
     return hashlib.md5(password.encode("utf-8")).hexdigest()
+
+
+class ClearPasswordError(ApiError):
+    """Capillary's 9113 for a Basic password that is a user's clear password rather than
+    its MD5: the most common mistake, so the mock names it (``HINT_HEADER``, a log line)."""
+
+    def __init__(self, username: str) -> None:
+        refusal = ApiError.of(Code.AUTHENTICATION_FAILED)
+        super().__init__(refusal.code, refusal.message)
+        self.username = username
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), HINT_HEADER: CLEAR_PASSWORD_HINT}
 
 
 class Authenticator:
@@ -47,6 +62,8 @@ class Authenticator:
         user = (await self._world()).users.get(username)
         expected = md5hex(user.secret) if user else ""
         if user is None or not _same(expected, password_md5.lower()):
+            if user is not None and _same(user.secret, password_md5):
+                raise ClearPasswordError(username)
             raise ApiError.of(Code.AUTHENTICATION_FAILED)
         return user
 

@@ -15,7 +15,12 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.security import ApiKeySecurityHandler, BasicSecurityHandler
 from starlette.exceptions import HTTPException
 
-from mock_server.auth import Authenticator, require_points
+from mock_server.auth import (
+    CLEAR_PASSWORD_HINT,
+    Authenticator,
+    ClearPasswordError,
+    require_points,
+)
 from mock_server.errors import ApiError, Code
 from mock_server.stores.base import Store, StoreUnavailableError
 
@@ -51,6 +56,7 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
 
     def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, ApiError)
+        _log_hint(error)
         return _envelope(error, store.last_world.error_status)
 
     def store_unavailable(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
@@ -70,6 +76,20 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     app.add_error_handler(ProblemException, http_error)
     app.add_error_handler(HTTPException, http_error)
     app.add_error_handler(Exception, unexpected)
+
+
+def _log_hint(error: ApiError) -> None:
+    """The server's half of the hint beside Capillary's answer (the header is the error's).
+
+    The fast lane hands bad credentials to this lane, so the log line comes from here once
+    per request, whichever lane saw the request first."""
+    if isinstance(error, ClearPasswordError):
+        logger.warning(
+            "401 (9113) for %s: the Basic password sent is the clear password; %s, e.g. "
+            "printf %%s 'PASSWORD' | md5sum",
+            error.username,
+            CLEAR_PASSWORD_HINT,
+        )
 
 
 def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:

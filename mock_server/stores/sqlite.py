@@ -142,10 +142,13 @@ class SqliteStore:
     ) -> SqliteStore:
         """Open (creating if needed) the file; serve ``world``, or the one it holds."""
         path = database_path(url)
+        hint = "" if url.lower().startswith("sqlite:////") else _ABSOLUTE_HINT
+        if not path.parent.is_dir():
+            missing = f"the folder {path.parent} does not exist: create it first"
+            raise StoreError(f"{url}: {missing}{hint}")
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as error:
-            hint = "" if url.lower().startswith("sqlite:////") else _ABSOLUTE_HINT
             raise StoreError(f"{url}: cannot open {path}: {error}{hint}") from None
         try:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
