@@ -19,6 +19,7 @@ from mock_server.admin.api import AdminApi
 from mock_server.auth import Authenticator
 from mock_server.data import ADMIN_CONTRACT, CONTRACT
 from mock_server.fixtures import load_fixtures
+from mock_server.instrument.failures import Failures
 from mock_server.lanes.connexion import install_error_handlers, security_map
 from mock_server.lanes.fast import FastLane
 from mock_server.lanes.validation import VALIDATOR_MAP, PathParameterGuard
@@ -92,7 +93,7 @@ def create_app(
             Served(ADMIN_CONTRACT, "this capmock's admin API"),
         ],
     )
-    return FastLane(documented, api) if fast_lane else documented
+    return Failures(FastLane(documented, api) if fast_lane else documented, store, clock)
 
 
 def app_from_env() -> ASGIApp:

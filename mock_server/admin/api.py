@@ -10,12 +10,18 @@ from typing import Any
 
 from connexion import request
 
-from mock_server.admin import customers, world
+from mock_server.admin import customers, faults, world
 from mock_server.admin.guard import ADMIN_HEADER, authorize
 from mock_server.lanes.body import read_body
+from mock_server.lanes.validation import BODY_KEY
 from mock_server.runtime import Runtime
 
 Response = tuple[Any, int]
+
+
+def parsed_body() -> Any:
+    """The JSON body as the body validator parsed it (numbers with a fraction as Decimals)."""
+    return request.scope.get("state", {}).get(BODY_KEY)
 
 
 class AdminApi:
@@ -46,3 +52,47 @@ class AdminApi:
 
     async def health(self) -> Response:
         return await world.health(self.runtime), 200
+
+    async def addFault(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.add(self.runtime, parsed_body()), 201
+
+    async def listFaults(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.listing(self.runtime), 200
+
+    async def showFault(self, faultId: str) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await faults.show(self.runtime, faultId), 200
+
+    async def removeFault(self, faultId: str) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await faults.remove(self.runtime, faultId), 200
+
+    async def clearFaults(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.clear(self.runtime), 200
+
+    async def showLatency(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.latency(self.runtime), 200
+
+    async def setLatency(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.set_latency(self.runtime, parsed_body()), 200
+
+    async def clearLatency(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.set_latency(self.runtime, None), 200
+
+    async def showRateLimit(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.rate_limit(self.runtime), 200
+
+    async def setRateLimit(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.set_rate_limit(self.runtime, parsed_body()), 200
+
+    async def clearRateLimit(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.set_rate_limit(self.runtime, None), 200

@@ -18,6 +18,7 @@ import jsonschema_rs
 from connexion.datastructures import MediaTypeDict
 from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
+from jsonschema.exceptions import relevance
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -220,15 +221,66 @@ def _code_for(error: ValidationError, body: dict[str, Any]) -> ApiError:
     if field in AMOUNT_FIELDS:
         return _amount_error(field, body.get(field))
     if field == "pointCategoryTypes":
-        return ApiError.of(Code.INVALID_CATEGORY, value=json.dumps(body.get(field), default=str))
+        return ApiError.of(Code.INVALID_CATEGORY, value=category_shown(body.get(field)))
     if field == "pointsAwardedRefType":
         return ApiError.of(Code.INVALID_REF_TYPE)
-    where = f"{field}: " if field else ""
-    return ApiError.of(Code.INVALID_INPUT, detail=where + _first_line(error.message))
+    return ApiError.of(Code.INVALID_INPUT, detail=problem(error))
+
+
+def problem(error: ValidationError) -> str:
+    """One violation as a message names it: where, then what (``action.status: 99 is less
+    than the minimum of 200``), through the alternatives of a ``oneOf`` to the one meant."""
+    error = _meant(error)
+    where = ".".join(str(part) for part in error.absolute_path)
+    what = _first_line(error.message)
+    allowed = error.validator_value
+    if error.validator == "enum" and isinstance(allowed, list) and len(allowed) > 12:
+        what = f"{error.instance!r} is not one of the values allowed"
+    return f"{where}: {what}" if where else what
+
+
+def _meant(error: ValidationError) -> ValidationError:
+    """For a value no alternative of a ``oneOf`` accepts, the error of the alternative it
+    was meant for: the one whose ``type`` (the JSON type, or a ``type`` field's value) it
+    has, with the fewest errors; descending through nested ``oneOf``."""
+    if error.validator != "oneOf" or not error.context:
+        return error
+    branches = _branches(error)
+    meant = [errors for errors in branches if not any(_wrong_kind(sub, error) for sub in errors)]
+    chosen = min(meant or branches, key=len)
+    return _meant(max(chosen, key=relevance))
+
+
+def _branches(error: ValidationError) -> list[list[ValidationError]]:
+    """The errors of each alternative of a ``oneOf``."""
+    branches: dict[object, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(sub.schema_path[0], []).append(sub)
+    return list(branches.values())
+
+
+def _wrong_kind(sub: ValidationError, parent: ValidationError) -> bool:
+    """Whether an alternative's error says the value is of another kind altogether."""
+    relative = list(sub.absolute_path)[len(parent.absolute_path) :]
+    if sub.validator == "oneOf" and not relative:
+        return all(any(_wrong_kind(s, sub) for s in errors) for errors in _branches(sub))
+    if sub.validator == "type" and not relative:
+        return True
+    return sub.validator == "enum" and relative == ["type"]
+
+
+def amount_shown(value: Any) -> str:
+    """An amount the schema refused, as its message shows it: as sent."""
+    return str(value) if isinstance(value, Decimal) else json.dumps(value, default=str)
+
+
+def category_shown(value: Any) -> str:
+    """A ``pointCategoryTypes`` the schema refused, as its message shows it."""
+    return json.dumps(value, default=str)
 
 
 def _amount_error(field: str, value: Any) -> ApiError:
-    shown = str(value) if isinstance(value, Decimal) else json.dumps(value, default=str)
+    shown = amount_shown(value)
     number = _as_decimal(value)
     if number is None:
         return ApiError.of(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)

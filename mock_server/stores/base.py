@@ -20,6 +20,7 @@ from typing import Protocol
 from mock_server.errors import ApiError, Code
 from mock_server.model import Bucket, World
 from mock_server.rules.deduct import Deducted, LedgerEntry
+from mock_server.stores.failures.base import FailureStore
 
 Decide = Callable[[World, Mapping[Bucket, Decimal]], Deducted | ApiError]
 """The pure rule (``rules.deduct`` for one request): the store passes the world in
@@ -67,6 +68,11 @@ class Store(Protocol):
     token_secret: str
     """The secret OAuth tokens are signed with: kept in a shared store, so that every
     worker and replica that shares it accepts the tokens any of them issued."""
+
+    @property
+    def failures(self) -> FailureStore:
+        """Faults, latency and rate-limit settings and counters, kept beside the balances
+        so that every worker and replica sharing the store applies them."""
 
     @property
     def last_world(self) -> World:

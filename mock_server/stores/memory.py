@@ -11,6 +11,7 @@ from mock_server.errors import ApiError
 from mock_server.model import Bucket, World
 from mock_server.rules.deduct import Deducted, LedgerEntry
 from mock_server.stores.base import LEDGER_LIMIT, LEDGER_TOTAL, Decide
+from mock_server.stores.failures.memory import MemoryFailures
 
 
 class MemoryStore:
@@ -33,6 +34,7 @@ class MemoryStore:
         self._ledger_limit = ledger_limit
         self._ledger_total = ledger_total
         self.token_secret = secrets.token_hex(32)
+        self.failures = MemoryFailures()
         self._changed: dict[int, dict[Bucket, Decimal]] = {}
         self._ledgers: dict[int, deque[LedgerEntry]] = {}
         self._order: deque[tuple[int, LedgerEntry]] = deque()

@@ -38,6 +38,7 @@ from mock_server.stores.base import (
     opening_view,
     shared_text,
 )
+from mock_server.stores.failures.sqlite import SqliteFailures, create_tables
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
@@ -135,6 +136,7 @@ class SqliteStore:
         self.token_secret = token_secret
         self._ledger_limit = ledger_limit
         self._ledger_total = ledger_total
+        self.failures = SqliteFailures(db, f"sqlite ({url})")
 
     @classmethod
     def open(
@@ -155,6 +157,7 @@ class SqliteStore:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             _create_schema(db, url, path)
+            create_tables(db)
             if world is not None:
                 version, resumed = _adopt(db, world)
             else:

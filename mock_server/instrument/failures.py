@@ -1,0 +1,146 @@
+"""The failure instruments as one ASGI middleware: latency, then the rate limit, then
+faults, on every call of a Capillary operation (never on the admin API, the Swagger UI
+or an unknown path, so that an admin call can always undo them).
+
+Faults of phase ``before`` act before the app sees the request, so nothing is applied;
+faults of phase ``after_commit`` let the app answer, and act only on a success (the
+deduction is applied and in the ledger) by replacing its answer. One fault acts on a
+request at most: the oldest of those that match and fire. The request's journal
+exchange, when there is one, is marked with the fault's id.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mock_server.errors import ApiError
+from mock_server.instrument import ratelimit
+from mock_server.instrument.actions import Answer, Turn, captured, pause, peeked, replaying
+from mock_server.instrument.calls import Call, Operations
+from mock_server.instrument.context import SESSION_HEADER, current
+from mock_server.instrument.faults import AFTER_COMMIT, BEFORE, Fault
+from mock_server.instrument.forced import forced_answer
+from mock_server.instrument.settings import SettingsCache
+from mock_server.lanes.validation import parse_json
+from mock_server.stores.base import Store, StoreUnavailableError, world_or_last
+
+logger = logging.getLogger("capmock")
+
+_SESSION = SESSION_HEADER.lower().encode()
+
+
+class Failures:
+    def __init__(self, app: ASGIApp, store: Store, clock: Callable[[], float]) -> None:
+        self.app = app
+        self.store = store
+        self.clock = clock
+        self.operations = Operations()
+        self.settings = SettingsCache(store.failures)
+        self.rng = random.Random()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        call = self.operations.identify(scope) if scope["type"] == "http" else None
+        if call is None:
+            return await self.app(scope, receive, send)
+        settings = await self.settings.current()
+        if settings.idle:
+            return await self.app(scope, receive, send)
+        if settings.latency is not None:
+            await pause(scope, settings.latency.seconds(self.rng))
+        if settings.rate_limit is not None:
+            key = ratelimit.api_key(scope, self.store.last_world)
+            if key is not None:
+                try:
+                    verdict = await ratelimit.admit(
+                        settings.rate_limit, self.store.failures, key, self.clock()
+                    )
+                except StoreUnavailableError:
+                    pass  # the store cannot count: the request goes on, and meets the store
+                else:
+                    if not verdict.allowed:
+                        return await verdict.refusal(self.store.last_world).send_to(send)
+                    send = verdict.stamp(send)
+        if settings.faults:
+            return await self._faults(scope, receive, send, call, settings.faults, settings.seed)
+        await self.app(scope, receive, send)
+
+    async def _faults(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        call: Call,
+        faults: tuple[Fault, ...],
+        seed: int,
+    ) -> None:
+        now = self.clock()
+        session = _session(scope)
+        matching = [f for f in faults if f.live(now) and f.match.accepts(call, session)]
+        if not matching:
+            return await self.app(scope, receive, send)
+        messages, raw = await peeked(receive)
+        receive = replaying(messages, receive)
+        if raw is None:  # the client went away: nothing will be applied, no one listens
+            return await self.app(scope, receive, send)
+        body = _parsed(raw)
+        matching = [fault for fault in matching if fault.match.accepts_body(body)]
+
+        def turn(fault: Fault, answer: Answer | None) -> Turn:
+            async def forced(code: int) -> Answer:
+                world = await world_or_last(self.store)
+                return forced_answer(code, scope, call, raw, world, fault.id)
+
+            return Turn(scope, receive, send, self.app, forced, answer)
+
+        for fault in matching:
+            if fault.phase == BEFORE and await self._fires(fault, seed):
+                _mark(scope, fault)
+                return await fault.action.perform(turn(fault, None))
+        after = [fault for fault in matching if fault.phase == AFTER_COMMIT]
+        if not after:
+            return await self.app(scope, receive, send)
+        answer = await captured(self.app, scope, receive)
+        if answer.committed:
+            for fault in after:
+                if await self._fires(fault, seed):
+                    _mark(scope, fault)
+                    return await fault.action.perform(turn(fault, answer))
+        await answer.send_to(send)
+
+    async def _fires(self, fault: Fault, seed: int) -> bool:
+        """Count the match in the store, and say whether the fault acts on it; a store
+        that cannot count lets the request go on untouched."""
+        try:
+            seen = await self.store.failures.count(fault.id, fault.times)
+        except StoreUnavailableError:
+            return False
+        return seen is not None and fault.fires(seen, seed)
+
+
+def _session(scope: Scope) -> str | None:
+    exchange = current(scope)
+    if exchange is not None:
+        return exchange.session
+    for name, value in scope["headers"]:
+        if name == _SESSION:
+            session: str = value.decode("latin-1")
+            return session
+    return None
+
+
+def _mark(scope: Scope, fault: Fault) -> None:
+    exchange = current(scope)
+    if exchange is not None:
+        exchange.fault = fault.id
+    logger.info("fault %s acted on %s %s", fault.describe(), scope["method"], scope["path"])
+
+
+def _parsed(raw: bytes) -> object:
+    try:
+        return parse_json(raw)
+    except ApiError:
+        return None

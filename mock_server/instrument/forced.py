@@ -1,0 +1,105 @@
+"""The answer the mock gives for a code a fault forces: the refusal that code is, with
+the values its message names read from the request as the rules and the schema mapping
+read them, so that it is byte for byte what the mock answers when the code happens.
+
+Values no request can give (the ``detail`` of 9100, 9110, 9190...) name the fault
+instead; a value the request lacks (an amount, on the token endpoint) is ``null``.
+"""
+
+from __future__ import annotations
+
+import string
+from decimal import InvalidOperation
+from typing import Any
+
+from connexion.jsonifier import Jsonifier
+from starlette.types import Scope
+
+from mock_server.auth import claimed
+from mock_server.errors import MESSAGES, ApiError, Code
+from mock_server.instrument.actions import Answer
+from mock_server.instrument.calls import Call
+from mock_server.lanes.validation import amount_shown, category_shown, parse_json
+from mock_server.model import World
+from mock_server.operations.deduct import to_deduction
+from mock_server.rules import deduct
+
+TOKEN_ENVELOPE = {Code.INVALID_CLIENT}
+"""Codes the token endpoint answers in its own envelope, ``{"data": null, "errors": ...}``,
+serialized as Connexion serializes that handler's answers."""
+
+
+def forced_answer(
+    code: int, scope: Scope, call: Call, raw: bytes | None, world: World, fault_id: str
+) -> Answer:
+    """The answer for ``code`` to this request, in the world being served."""
+    error = refusal(Code(code), scope, call, raw, world, f"forced by capmock fault {fault_id}")
+    if error.code in TOKEN_ENVELOPE:
+        body = Jsonifier().dumps({"data": None, "errors": error.envelope()["errors"]})
+        return Answer.of(error.status(world.error_status), body.encode())
+    return Answer.refusal(error, world.error_status)
+
+
+def refusal(
+    code: Code, scope: Scope, call: Call, raw: bytes | None, world: World, detail: str
+) -> ApiError:
+    body = _body(raw)
+    rule = _by_the_rules(code, call, body, world, detail)
+    if rule is not None:
+        return rule
+    known = _values(code, scope, body)
+    names = [name for _, name, _, _ in string.Formatter().parse(MESSAGES[code]) if name]
+    return ApiError.of(
+        code, **{name: known.get(name, detail if name == "detail" else "null") for name in names}
+    )
+
+
+def _by_the_rules(
+    code: Code, call: Call, body: dict[str, Any] | None, world: World, detail: str
+) -> ApiError | None:
+    """The rules' refusal, for the codes of the rules table. 9106 is the schema's for an
+    amount sent as a JSON number, the rules' for one sent as a string."""
+    if code not in deduct.ROWS or body is None or call.user_id is None:
+        return None
+    if code == Code.AMOUNT_TOO_LARGE and not isinstance(body.get(_amount_field(body)), str):
+        return None
+    try:
+        request = to_deduction(call.user_id, call.source or "", body)
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        return None
+    return deduct.forced(world, request, code, detail)
+
+
+def _values(code: Code, scope: Scope, body: dict[str, Any] | None) -> dict[str, object]:
+    """The values of the schema's and the HTTP layer's messages, as they fill them in."""
+    values: dict[str, object] = {"method": scope["method"], "path": scope["path"]}
+    headers = dict(scope["headers"][::-1])  # the first of repeated headers wins
+    content_type = headers.get(b"content-type")
+    values["content_type"] = "none" if content_type is None else content_type.decode("latin-1")
+    caller = claimed(headers.get(b"authorization"), headers.get(b"x-cap-api-oauth-token"))
+    values["principal"] = "the caller" if caller is None else caller[1]
+    if body is not None:
+        field = values["field"] = _amount_field(body)
+        if code == Code.INVALID_CATEGORY:
+            values["value"] = category_shown(body.get("pointCategoryTypes"))
+        elif field in body:
+            values["value"] = amount_shown(body[field])
+        reason = body.get("reasonOfReturn")
+        if isinstance(reason, str):
+            values["length"] = len(reason)
+    return values
+
+
+def _amount_field(body: dict[str, Any]) -> str:
+    """The amount that counts, as the schema mapping names it."""
+    return "valueToBeAdjusted" if "alternateCurrencyName" in body else "pointsToBeAdjusted"
+
+
+def _body(raw: bytes | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        parsed = parse_json(raw)
+    except ApiError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
