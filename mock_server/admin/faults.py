@@ -54,26 +54,27 @@ async def clear(runtime: Runtime) -> dict[str, Any]:
 
 async def latency(runtime: Runtime) -> dict[str, Any]:
     setting = settings_from(await runtime.store.failures.load()).latency
-    return {"latency": None if setting is None else setting.document()}
+    return {} if setting is None else {"latency": setting.document()}
 
 
 async def set_latency(runtime: Runtime, document: dict[str, Any] | None) -> dict[str, Any]:
     delay = None if document is None else delay_from(jsonable(document))
     text = None if delay is None else json.dumps(delay.document())
     await runtime.store.failures.configure(LATENCY, text)
-    return {"latency": None if delay is None else delay.document()}
+    return {} if delay is None else {"latency": delay.document()}
 
 
 async def rate_limit(runtime: Runtime) -> dict[str, Any]:
     setting = settings_from(await runtime.store.failures.load()).rate_limit
-    return {"rateLimit": None if setting is None else setting.document()}
+    return {} if setting is None else {"rateLimit": setting.document()}
 
 
 async def set_rate_limit(runtime: Runtime, document: dict[str, Any] | None) -> dict[str, Any]:
     limit = None if document is None else RateLimit.from_document(jsonable(document))
     text = None if limit is None else json.dumps(limit.document())
     await runtime.store.failures.configure(RATE_LIMIT, text)
-    return {"rateLimit": None if limit is None else limit.document()}
+    await runtime.store.failures.forget_windows()
+    return {} if limit is None else {"rateLimit": limit.document()}
 
 
 def _missing(method: str, fault_id: str) -> ApiError:

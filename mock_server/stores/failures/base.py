@@ -61,6 +61,10 @@ class FailureStore(Protocol):
         """Count one request of ``key`` in its window, atomically: a window opens with a
         request that comes ``period_ms`` or more after the current one opened."""
 
+    async def forget_windows(self) -> None:
+        """Close every key's window: the next request of each opens a new one."""
+
     def install(self, faults: Sequence[str], settings: Mapping[str, str | None]) -> None:
-        """At start, before serving: replace every fault (numbered from 1 again) and set
-        the settings. Blocking; writes nothing when the store already holds exactly that."""
+        """At start, before serving: replace every fault (numbered from 1 again), set the
+        settings and forget the rate-limit windows. Blocking; writes nothing when the store
+        already holds exactly that."""

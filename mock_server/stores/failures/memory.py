@@ -72,7 +72,11 @@ class MemoryFailures:
         self._windows[key] = window
         return window
 
+    async def forget_windows(self) -> None:
+        self._windows = {}
+
     def install(self, faults: Sequence[str], settings: Mapping[str, str | None]) -> None:
+        self._windows = {}
         self._next = 0
         self._faults, self._matched = {}, {}
         for document in faults:

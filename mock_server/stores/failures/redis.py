@@ -10,7 +10,7 @@ expiring after their period.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -162,23 +162,43 @@ class RedisFailures:
             start, count = await self._take(keys=[RATE + key], args=args)
         return Window(int(start), int(count))
 
+    async def forget_windows(self) -> None:
+        with self._available("forgetting the rate-limit windows"):
+            async for batch in _batches(self._client.scan_iter(match=RATE + "*", count=500)):
+                await self._client.unlink(*batch)
+
     def install(self, faults: Sequence[str], settings: Mapping[str, str | None]) -> None:
         wanted = {name: value for name, value in settings.items() if value is not None}
         try:
-            with self._blocking() as client, client.pipeline(transaction=True) as pipe:
-                pipe.delete(FAULTS, MATCHED, SETTINGS)
-                if faults:
-                    numbered = {FAULT_ID.format(n): doc for n, doc in enumerate(faults, 1)}
-                    pipe.hset(FAULTS, mapping=numbered)
-                if wanted:
-                    pipe.hset(SETTINGS, mapping=wanted)
-                pipe.set(NEXT, len(faults))
-                pipe.incr(VERSION)
-                pipe.execute()
+            with self._blocking() as client:
+                with client.pipeline(transaction=True) as pipe:
+                    pipe.delete(FAULTS, MATCHED, SETTINGS)
+                    if faults:
+                        numbered = {FAULT_ID.format(n): doc for n, doc in enumerate(faults, 1)}
+                        pipe.hset(FAULTS, mapping=numbered)
+                    if wanted:
+                        pipe.hset(SETTINGS, mapping=wanted)
+                    pipe.set(NEXT, len(faults))
+                    pipe.incr(VERSION)
+                    pipe.execute()
+                windows = list(client.scan_iter(match=RATE + "*", count=500))
+                for start in range(0, len(windows), 500):
+                    client.unlink(*windows[start : start + 500])
         except RedisError as error:
             raise StoreError(
                 f"{self._shown}: cannot store the faults and settings: {error}"
             ) from None
+
+
+async def _batches(keys: AsyncIterator[Any], size: int = 500) -> AsyncIterator[list[Any]]:
+    batch: list[Any] = []
+    async for key in keys:
+        batch.append(key)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _text(value: bytes | str) -> str:

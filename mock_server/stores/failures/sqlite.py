@@ -150,12 +150,17 @@ class SqliteFailures:
             ).fetchall()[0]
         return Window(start, count)
 
+    async def forget_windows(self) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM rate_window")
+
     def install(self, faults: Sequence[str], settings: Mapping[str, str | None]) -> None:
         db = self._db
         held = [document for (document,) in db.execute("SELECT document FROM fault ORDER BY seq")]
         stored = dict(db.execute("SELECT name, value FROM failure_setting").fetchall())
         wanted = {name: value for name, value in settings.items() if value is not None}
-        if not held and not faults and stored == wanted:
+        windows = db.execute("SELECT 1 FROM rate_window LIMIT 1").fetchone()
+        if not held and not faults and stored == wanted and windows is None:
             return  # nothing to write: a read-only file can still be served
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -163,6 +168,7 @@ class SqliteFailures:
             db.execute("DELETE FROM sqlite_sequence WHERE name = 'fault'")
             db.executemany("INSERT INTO fault (document) VALUES (?)", [(d,) for d in faults])
             db.execute("DELETE FROM failure_setting")
+            db.execute("DELETE FROM rate_window")
             for name, value in wanted.items():
                 _set(db, name, value)
             _changed(db)
