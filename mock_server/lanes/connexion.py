@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import connexion
+import yaml
 from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.security import ApiKeySecurityHandler, BasicSecurityHandler
@@ -21,10 +25,13 @@ from mock_server.auth import (
     ClearPasswordError,
     require_points,
 )
+from mock_server.data import ADMIN_CONTRACT, CONTRACT
 from mock_server.errors import ApiError, Code
 from mock_server.stores.base import Store, StoreUnavailableError
 
 logger = logging.getLogger("capmock")
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def security_map(auth: Authenticator) -> dict[str, type]:
@@ -65,7 +72,10 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
 
     def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, HTTPException)
-        return _envelope(_from_http(request, error), store.last_world.error_status, error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405 and "Allow" in headers:
+            headers["Allow"] = allowed_methods(request.url.path) or headers["Allow"]
+        return _envelope(_from_http(request, error), store.last_world.error_status, headers)
 
     def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         logger.error("unexpected error", exc_info=error)
@@ -76,6 +86,30 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     app.add_error_handler(ProblemException, http_error)
     app.add_error_handler(HTTPException, http_error)
     app.add_error_handler(Exception, unexpected)
+
+
+def allowed_methods(path: str) -> str | None:
+    """Every method the contracts declare for ``path``, as a 405's ``Allow`` (Starlette
+    names only those of the first route that matched the path)."""
+    for pattern, methods in _routes():
+        if pattern.fullmatch(path):
+            return methods
+    return None
+
+
+@cache
+def _routes() -> tuple[tuple[re.Pattern[str], str], ...]:
+    routes = []
+    for document in (CONTRACT, ADMIN_CONTRACT):
+        parsed = yaml.safe_load(document.read_text(encoding="utf-8"))
+        base = urlsplit(parsed["servers"][0]["url"]).path.rstrip("/")
+        for template, item in parsed["paths"].items():
+            declared = [method.upper() for method in item if method in HTTP_METHODS]
+            if "GET" in declared:
+                declared.append("HEAD")
+            pattern = re.sub(r"\\{\w+\\}", "[^/]+", re.escape(base + template))
+            routes.append((re.compile(pattern), ", ".join(declared)))
+    return tuple(routes)
 
 
 def _log_hint(error: ApiError) -> None:
