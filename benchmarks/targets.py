@@ -102,6 +102,14 @@ class Target(ABC):
 
 
 STORES = {"memory": "memory", "sqlite": "SQLite", "redis": "Redis"}
+FAILURES = (
+    *("--fault", "status=599,user=1"),
+    *("--fault", "reset,phase=after_commit,session=nobody"),
+    *("--rate-limit", "1000000000/min"),
+)
+"""Failure instruments that are set but never act on the load: two faults that match
+other calls (another customer; a session the load does not name) and a rate limit the
+load never reaches, though every call is counted against it."""
 
 
 class Capmock(Target):
@@ -112,18 +120,30 @@ class Capmock(Target):
     must_succeed = True
 
     def __init__(
-        self, store: str = "memory", workers: int | None = None, spread: int | None = None
+        self,
+        store: str = "memory",
+        workers: int | None = None,
+        spread: int | None = None,
+        failures: bool = False,
     ) -> None:
-        self.store, self.workers = store, workers
+        self.store, self.workers, self.failures = store, workers, failures
         self.spread, self.redis = spread is not None, store == "redis"
-        suffixes = [*(["workers"] if workers else []), *(["spread"] if self.spread else [])]
+        suffixes = [
+            *(["workers"] if workers else []),
+            *(["spread"] if self.spread else []),
+            *(["failures"] if failures else []),
+        ]
         self.name = "-".join(["capmock", store, *suffixes])
         what = [f"capmock, {STORES[store]} store", f"{workers} workers" if workers else "1 worker"]
         if spread is not None:
             what.append(f"load over {spread:,} customers")
+        if failures:
+            what.append("2 faults and a rate limit set, none acting on the load")
         self.what = ", ".join(what)
 
     def missing(self, capmock_help: str) -> str | None:
+        if self.failures and "--fault" not in capmock_help:
+            return "skipped: capmock serve has no --fault yet"
         if self.store == "memory":
             return None
         if "--store" not in capmock_help:
@@ -146,6 +166,8 @@ class Capmock(Target):
             words += ["--store", redis_url]
         if self.workers:
             words += ["--workers", str(self.workers)]
+        if self.failures:
+            words += FAILURES
         return words
 
     def env(self, inputs: Inputs) -> dict[str, str]:
@@ -295,6 +317,7 @@ def all_targets(workers: int, spread: int) -> list[Target]:
     """Every target, in the table's order."""
     return [
         Capmock("memory"),
+        Capmock("memory", failures=True),
         Capmock("sqlite"),
         Capmock("sqlite", workers),
         Capmock("redis"),

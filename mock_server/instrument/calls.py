@@ -15,6 +15,9 @@ from mock_server import contract
 _SOURCE = re.compile(rb"(?:^|&)source=([^&]*)")
 _USER_ID = re.compile(r"[0-9]{1,19}")
 
+Found = tuple[str, "re.Match[str]"]
+"""An operationId, and the match of its path."""
+
 
 @dataclass(frozen=True, slots=True)
 class Call:
@@ -43,17 +46,25 @@ class Operations:
     def ids(self) -> tuple[str, ...]:
         return tuple(operation for _, _, operation in self._routes)
 
-    def identify(self, scope: Scope) -> Call | None:
+    def find(self, scope: Scope) -> Found | None:
         """The operation an HTTP request calls, or None when it calls none."""
         method, path = scope["method"], scope["path"]
         for wanted, pattern, operation in self._routes:
-            found = pattern.fullmatch(path) if method == wanted else None
-            if found is not None:
-                user = found.groupdict().get("userId")
-                source = _SOURCE.search(scope["query_string"])
-                return Call(
-                    operation,
-                    int(user) if user is not None and _USER_ID.fullmatch(user) else None,
-                    unquote_plus(source[1].decode("latin-1")) if source else None,
-                )
+            if method == wanted:
+                found = pattern.fullmatch(path)
+                if found is not None:
+                    return operation, found
         return None
+
+    @staticmethod
+    def call(scope: Scope, found: Found) -> Call:
+        """The call, read from the request ``find`` found an operation for."""
+        operation, match = found
+        user = match.groupdict().get("userId")
+        source = _SOURCE.search(scope["query_string"])
+        shown = source[1].decode("latin-1") if source else None
+        if shown is not None and ("%" in shown or "+" in shown):
+            shown = unquote_plus(shown)
+        return Call(
+            operation, int(user) if user is not None and _USER_ID.fullmatch(user) else None, shown
+        )

@@ -43,8 +43,8 @@ class Failures:
         self.rng = random.Random()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        call = self.operations.identify(scope) if scope["type"] == "http" else None
-        if call is None:
+        found = self.operations.find(scope) if scope["type"] == "http" else None
+        if found is None:
             return await self.app(scope, receive, send)
         settings = await self.settings.current()
         if settings.idle:
@@ -65,6 +65,7 @@ class Failures:
                         return await verdict.refusal(self.store.last_world).send_to(send)
                     send = verdict.stamp(send)
         if settings.faults:
+            call = self.operations.call(scope, found)
             return await self._faults(scope, receive, send, call, settings.faults, settings.seed)
         await self.app(scope, receive, send)
 
@@ -78,7 +79,7 @@ class Failures:
         seed: int,
     ) -> None:
         now = self.clock()
-        session = _session(scope)
+        session = _session(scope) if any(f.match.session for f in faults) else None
         matching = [f for f in faults if f.live(now) and f.match.accepts(call, session)]
         if not matching:
             return await self.app(scope, receive, send)

@@ -8,7 +8,6 @@ request is never refused because of the failure instruments themselves.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -24,9 +23,6 @@ logger = logging.getLogger("capmock")
 SEED = "seed"
 LATENCY = "latency"
 RATE_LIMIT = "rateLimit"
-VERSION_SECONDS = 2.0
-"""How long a request waits for the version of the settings before going on with the
-last ones read (a paused Redis must not hold every request twice)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +67,11 @@ class SettingsCache:
 
     async def current(self) -> Settings:
         try:
-            async with asyncio.timeout(VERSION_SECONDS):
-                version = await self._failures.version()
-                if not self._loaded or version != self._settings.version:
-                    self._settings = settings_from(await self._failures.load())
-                    self._loaded = True
-        except (StoreUnavailableError, TimeoutError) as error:
+            version = await self._failures.version()
+            if not self._loaded or version != self._settings.version:
+                self._settings = settings_from(await self._failures.load())
+                self._loaded = True
+        except StoreUnavailableError as error:
             if not self._failing:
                 logger.warning("the failure settings cannot be read; the last ones stay: %s", error)
             self._failing = True

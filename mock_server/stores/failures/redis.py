@@ -10,6 +10,7 @@ expiring after their period.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -30,6 +31,7 @@ FAULTS = PREFIX + "faults"
 MATCHED = PREFIX + "matched"
 SETTINGS = PREFIX + "settings"
 RATE = "capmock:rate:"
+VERSION_SECONDS = 2.0
 WINDOW_MARGIN_MS = 60_000
 """A window's key outlives its period by this much (clocks of replicas differ a little)."""
 
@@ -111,8 +113,17 @@ class RedisFailures:
             raise StoreUnavailableError(f"{self._shown}: {error}") from None
 
     async def version(self) -> str | None:
-        with self._available():
-            version = await self._client.get(VERSION)
+        """Asked before every call: a Redis that does not answer within ``VERSION_SECONDS``
+        is unavailable for this (the mock goes on with the settings it read last, rather
+        than make every call wait for Redis twice)."""
+        try:
+            with self._available():
+                async with asyncio.timeout(VERSION_SECONDS):
+                    version = await self._client.get(VERSION)
+        except TimeoutError:
+            raise StoreUnavailableError(
+                f"{self._shown}: no answer in {VERSION_SECONDS} s"
+            ) from None
         return None if version is None else _text(version)
 
     async def load(self) -> FailureState:
