@@ -342,6 +342,7 @@ def not_covered(profile: Profile) -> dict[int, str]:
         9190: "the mock's store being unavailable: no request can cause it",
         9191: "the mock's store failing during a write: no request can cause it",
         9192: "a body cut short: the client that sent it is gone and reads no answer",
+        9193: "a rate limit: only with one set, and a run must not spend a live org's",
         9199: "the mock's internal error: no request must trigger it",
     }
     if profile.allow_negative_balance:
