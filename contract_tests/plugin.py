@@ -122,8 +122,9 @@ def judged(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_mock(target: Target) -> None:
-    """Our own mock starts every test from its fixtures; nothing else is ever reset."""
+def reset_own_mock(target: Target) -> None:
+    """Our own mock starts every test from its fixtures; nothing else is ever reset.
+    (Public: ``conftest.py`` imports the plugin's public names.)"""
     target.reset()
 
 

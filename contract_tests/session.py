@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 import httpx
 import yaml
 
+from contract_tests import beside
 from contract_tests.derive import CannotDeriveError, derive_document, derive_profile
+from contract_tests.findings import Finding
 from contract_tests.limits import Limits
-from contract_tests.local_mock import local_mock
+from contract_tests.local_mock import local_mocks
 from contract_tests.options import Options, UsageError
 from contract_tests.preflight import preflight
 from contract_tests.profile import DEFAULT_PROFILE, Credentials, ProfileError, load_profile
@@ -44,6 +46,23 @@ class Session:
     notes: list[str] = field(default_factory=list)
     """What a person must know about the setup (the summary and the report show them)."""
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
+    beside: beside.PhasesBeside | None = None
+    """The worker running the deep Schemathesis phases on a second mock, if any."""
+
+    def schema_phase(self, phase: str) -> list[Finding]:
+        """The findings of one Schemathesis phase, run in line or beside."""
+        from contract_tests.schema_run import run_phase
+
+        if self.beside is None or phase not in beside.PHASES:
+            options = self.options
+            return run_phase(
+                self.target, phase, max_examples=options.max_examples, seed=options.seed
+            )[0]
+        result = self.beside.result(phase)
+        if result.error is not None:
+            raise RuntimeError(f"the {phase} phase failed in its worker: {result.error}")
+        self.target.traffic.add(result.traffic)
+        return result.findings
 
     def close(self) -> None:
         self.stack.close()
@@ -74,24 +93,31 @@ def open_session(options: Options) -> Session:
     try:
         url = named_base_url(options)
         own = url is None and not options.dry_run
+        urls = []
         if own:
-            url = stack.enter_context(_started_mock())
+            two = options.rate_limit is None and options.max_requests is None
+            urls = stack.enter_context(_started_mocks(2 if two else 1))
+            url = urls[0]
         notes: list[str] = []
         target = build_target(options, url or DRY_RUN_URL, notes)
         stack.callback(target.close)
         if not options.dry_run:
             notes += preflight(target)
+        session = Session(options, target, own, notes, stack)
+        if len(urls) > 1:
+            session.beside = beside.PhasesBeside(options, urls[1])
+            stack.callback(session.beside.close)
     except BaseException:
         stack.close()
         raise
-    return Session(options, target, own, notes, stack)
+    return session
 
 
 @contextlib.contextmanager
-def _started_mock() -> Iterator[str]:
+def _started_mocks(count: int) -> Iterator[list[str]]:
     try:
-        with local_mock() as url:
-            yield url
+        with local_mocks(count) as urls:
+            yield urls
     except RuntimeError as error:
         raise UsageError(f"cannot start the local mock: {error}") from None
 

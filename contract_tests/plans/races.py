@@ -34,8 +34,8 @@ def run_race(target: Target, n: int) -> Verdict:
     start = answered_balance(first, FIELD)
     if start is None:
         raise NotRunError(
-            f"a deduction of {AMOUNT} from the test customer got HTTP {first.status} without "
-            f"a readable {FIELD}, so the race has no balance to start from"
+            f"a deduction of {AMOUNT} from the test customer got no readable {FIELD}, so the "
+            f"race has no balance to start from: {first.describe_response()}"
         )
     if start < (n + 1) * AMOUNT and not profile.allow_negative_balance:
         raise NotRunError(
