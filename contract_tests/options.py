@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -295,7 +295,7 @@ def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a click command with every option of the table."""
     for spec in reversed(SPECS):
         if spec.is_flag:
-            option = click.option(spec.flag, spec.attr, is_flag=True, help=spec.help)
+            option = click.option(spec.flag, spec.attr, is_flag=True, default=False, help=spec.help)
         else:
             option = click.option(
                 spec.flag,
@@ -333,7 +333,13 @@ def add_pytest_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("capmock", "capmock contract tests")
     for spec in SPECS:
         if spec.is_flag:
-            group.addoption(spec.flag, dest=pytest_dest(spec), action="store_true", help=spec.help)
+            group.addoption(
+                spec.flag,
+                dest=pytest_dest(spec),
+                action="store_true",
+                default=False,
+                help=spec.help,
+            )
         else:
             group.addoption(
                 spec.flag,
@@ -347,7 +353,3 @@ def add_pytest_options(parser: pytest.Parser) -> None:
 
 def options_from_pytest(getoption: Callable[[str], Any]) -> Options:
     return options_from({spec.attr: getoption(pytest_dest(spec)) for spec in SPECS})
-
-
-def flags() -> Iterable[str]:
-    return (spec.flag for spec in SPECS)

@@ -545,7 +545,7 @@ BROKEN = [
     ),
     Broken(
         "refuses an overdraft but deducts it",
-        r"refused \(HTTP 400\), but the balance of REGULAR points moved",
+        r"the balance of REGULAR points moved around a refused request \(HTTP 400\)",
         lambda: create_app(store=RefusingButDeductingStore(_world())),
     ),
     Broken(

@@ -86,11 +86,12 @@ def _balance_findings(
     shown = repr(balance_text(second)) if second is not None else after.describe_response()
     return [
         Finding(
-            f"the request was refused (HTTP {refused.status}), but the balance of "
-            f"{bucket.describe()} moved: a deduction of 1 answered {balance_text(first)!r} "
-            f"before it, and after it {shown}, not {balance_text(wanted)!r}",
+            f"the balance of {bucket.describe()} moved around a refused request (HTTP "
+            f"{refused.status}): a deduction of 1 answered {balance_text(first)!r} before it "
+            f"and {shown} after it, not {balance_text(wanted)!r}; the refusal took points, or "
+            "a deduction took other than it said",
             refused.curl(),
             refused.describe_response(),
-            "a refused request changes no balance",
+            "a refused request changes no balance, and each deduction of 1 takes 1",
         )
     ]

@@ -106,6 +106,11 @@ def _mark(value: bool | None) -> str:
     return '<td class="yes">yes</td>' if value else '<td class="no">no</td>'
 
 
+def _seen(value: bool | None) -> str:
+    """Whether the code came: not a verdict, so never in red."""
+    return "<td>&ndash;</td>" if value is None else f"<td>{'yes' if value else 'no'}</td>"
+
+
 def _matrix(rows: list[CodeRow]) -> str:
     body = []
     for row in rows:
@@ -114,7 +119,7 @@ def _matrix(rows: list[CodeRow]) -> str:
         body.append(
             f'<tr id="code-{row.code}"><td>{row.code}</td><td>{escape(row.message)}</td>'
             f'<td class="{css}">{state}</td>'
-            f"{_mark(row.triggered)}{_mark(row.code_ok)}{_mark(row.status_ok)}"
+            f"{_seen(row.triggered)}{_mark(row.code_ok)}{_mark(row.status_ok)}"
             f"{_mark(row.message_ok)}"
             f"<td>{escape(row.note)}<br><small>{escape(', '.join(row.tests))}</small></td></tr>"
         )
