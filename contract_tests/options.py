@@ -26,6 +26,10 @@ from contract_tests.limits import parse_rate
 if TYPE_CHECKING:
     import pytest
 
+    _ParamType = click.ParamType[Any, Any]
+else:
+    _ParamType = click.ParamType  # generic from click 8.2 on; the project allows 8.1
+
 FORMATS = ("text", "github")
 
 
@@ -276,7 +280,7 @@ def options_from(values: dict[str, Any]) -> Options:
 # --- click ---------------------------------------------------------------------------
 
 
-class _Read(click.ParamType):
+class _Read(_ParamType):
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.name = (spec.metavar or "value").lower()

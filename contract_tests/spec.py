@@ -63,11 +63,13 @@ class Template:
 @cache
 def document() -> dict[str, Any]:
     with CONTRACT.open(encoding="utf-8") as stream:
-        return yaml.safe_load(stream)
+        loaded: dict[str, Any] = yaml.safe_load(stream)
+    return loaded
 
 
 def _deduct_responses() -> dict[str, Any]:
-    return document()["paths"][DEDUCT_PATH]["post"]["responses"]
+    responses: dict[str, Any] = document()["paths"][DEDUCT_PATH]["post"]["responses"]
+    return responses
 
 
 @cache

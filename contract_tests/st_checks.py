@@ -42,7 +42,7 @@ def _document(response: Any) -> Any:
 
 
 def _is_deduction(case: Any) -> bool:
-    return case.operation.path == spec.DEDUCT_PATH
+    return bool(case.operation.path == spec.DEDUCT_PATH)
 
 
 @schemathesis.check

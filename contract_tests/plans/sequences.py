@@ -116,7 +116,7 @@ def run_model(
                 known[bucket] = balance
 
     if seed is not None:
-        Deductions._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+        Deductions._hypothesis_internal_use_seed = seed
     phases = [Phase.explicit, Phase.reuse, Phase.generate]
     if target.admin:
         phases.append(Phase.shrink)
