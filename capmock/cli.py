@@ -20,8 +20,8 @@ import click
 
 from capmock import __version__
 from capmock.net import is_loopback_host
-from capmock.paths import DEFAULT_FIXTURES
 from contract_tests.options import click_options
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.model import World
 
 # Connexion imports Starlette's test client at start-up, which warns about httpx: noise
@@ -29,7 +29,9 @@ from mock_server.model import World
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 if TYPE_CHECKING:
-    from mock_server.store import Store
+    from starlette.types import ASGIApp
+
+    from mock_server.stores.base import Store
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -48,6 +50,8 @@ def main() -> None:
       capmock check my-world.yaml
     Check that a server honours the contract:
       capmock test --base-url http://127.0.0.1:8080
+    Check that a change of the contract keeps its clients working:
+      capmock compat --base origin/main openapi/capillary.yaml
     """
 
 
@@ -117,7 +121,7 @@ def serve(
     """
     import uvicorn
 
-    from mock_server.store import MEMORY_URLS
+    from mock_server.stores.open import MEMORY_URLS
 
     world = _load_or_exit(fixtures_path)
     if not is_loopback_host(host) and not admin_token:
@@ -145,28 +149,31 @@ def serve(
     if workers > 1:
         click.echo(f"  Workers    {workers}")
     click.echo("Press Ctrl+C to stop.")
-    options = {
-        "host": host,
-        "port": port,
-        "access_log": access_log,
-        "log_level": "warning",
-        "proxy_headers": False,  # nothing to rewrite: a mock is not behind a proxy
-        "server_header": False,
-    }
+    app: ASGIApp | str = APP_FACTORY
     if workers == 1:
         from mock_server.app import create_app
 
         app = create_app(store=store, admin_token=admin_token)
         gc.freeze()  # the fixtures live as long as the server: keep them out of collections
-        uvicorn.run(app, **options)
     else:
         asyncio.run(store.close())  # each worker opens its own connection
         _configure_workers(store_url, admin_token)
-        uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+    uvicorn.run(
+        app,
+        factory=workers > 1,
+        workers=workers,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="warning",
+        proxy_headers=False,  # nothing to rewrite: a mock is not behind a proxy
+        server_header=False,
+    )
 
 
 def _open_store_or_exit(url: str, world: World) -> Store:
-    from mock_server.store import StoreError, open_store
+    from mock_server.stores.base import StoreError
+    from mock_server.stores.open import open_store
 
     try:
         return open_store(url, world)
@@ -176,7 +183,7 @@ def _open_store_or_exit(url: str, world: World) -> Store:
 
 
 def _store_line(url: str, store: Store) -> str:
-    from mock_server.store import redacted
+    from mock_server.stores.base import redacted
 
     if store.name == "memory":
         return "memory (this process only; gone when it stops)"
@@ -256,6 +263,98 @@ def test_command(**values: object) -> None:
         click.echo(f"capmock test: {error}", err=True)
         sys.exit(EXIT_USAGE)
     sys.exit(run(options))
+
+
+@main.command()
+@click.argument("contracts", nargs=-1, metavar="[OLD] NEW")
+@click.option(
+    "--base", metavar="REF", help="OLD is NEW's own path at this git ref, e.g. origin/main."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["ERR", "WARN"]),
+    default="ERR",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "junit", "github"]),
+    default="text",
+    show_default=True,
+    help="github prints workflow annotations; junit a JUnit XML report.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--examples",
+    default=100,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Messages generated per search of the property check; 0 turns it off.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the property check.")
+def compat(
+    contracts: tuple[str, ...],
+    base: str | None,
+    fail_on: str,
+    fmt: str,
+    output: Path | None,
+    examples: int,
+    seed: int,
+) -> None:
+    """Say whether clients of the OLD contract break under the NEW one.
+
+    OLD and NEW are OpenAPI 3.0 files, or REF:path for a file at a git ref. Structural
+    rules (in the spirit of oasdiff's), the enums, the error catalogue (x-capmock-errors)
+    and a property-based check (requests valid under OLD sent to NEW, responses valid
+    under NEW read by OLD, one minimal example per break) each report findings of
+    severity ERR, WARN or INFO.
+
+    \b
+    Exit 0 compatible, 1 breaking (a finding at --fail-on or above), 2 usage error or a
+    contract that cannot be read: that is never reported as "no breaking changes".
+
+    \b
+    Examples:
+      capmock compat openapi/released/capillary.yaml openapi/capillary.yaml
+      capmock compat --base origin/main openapi/capillary.yaml --format github
+      capmock compat v1.0:openapi/capillary.yaml openapi/capillary.yaml --fail-on WARN
+    """
+    from contract_tests import compat as checker
+    from contract_tests.compat import render
+
+    if len(contracts) not in (1, 2) or (len(contracts) == 1) == (base is None):
+        raise click.UsageError("give OLD and NEW, or --base REF and NEW")
+    old, new = (None, contracts[0]) if len(contracts) == 1 else contracts
+
+    def progress(line: str) -> None:
+        click.echo(f"capmock compat: {line}", err=True)
+
+    try:
+        pair = checker.load_pair(old, new, base)
+        report = checker.compare(*pair, checker.Budget(examples, seed), progress)
+    except checker.CompatError as error:
+        click.echo(f"capmock compat: {error}", err=True)
+        _write(render.failure(fmt, str(error)), output)
+        sys.exit(EXIT_USAGE)
+    severity = checker.Severity[fail_on]
+    _write(render.RENDERERS[fmt](report, severity), output)
+    if output is not None:
+        progress(f"{render.summary(report, severity)}; report in {output}")
+    sys.exit(EXIT_FAILED if report.breaking(severity) else 0)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    elif text:
+        output.write_text(text, encoding="utf-8")
 
 
 def _load_or_exit(path: Path) -> World:

@@ -16,11 +16,11 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import CustomFailure
 from schemathesis.engine import events, from_schema
 
-from capmock.paths import CONTRACT
 from contract_tests import st_checks
 from contract_tests.findings import Finding
 from contract_tests.limits import BudgetExhaustedError
 from contract_tests.target import Target, md5hex
+from mock_server.data import CONTRACT
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
 DEEP_PHASES = ("fuzzing", "stateful")

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from capmock.paths import CONTRACT
+from mock_server.data import CONTRACT
 
 DEDUCT_PATH = "/v2/customers/{userId}/negativePointsAdjustment"
 TOKEN_PATH = "/v3/oauth/token/generate"

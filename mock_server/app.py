@@ -1,42 +1,33 @@
-"""Build the mock: the Connexion app over the contract, wired to a store.
-
-This is the HTTP layer. It turns every refusal, Connexion's own included, into the
-API's error envelope, so that no client ever sees problem+json or a bare 500.
-"""
+"""Build the mock: the Connexion app over the contract, wired to a store, behind the
+fast lane. The only module that wires the parts together."""
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import connexion
-from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import MiddlewarePosition
 from connexion.resolver import Resolver
-from connexion.security import ApiKeySecurityHandler, BasicSecurityHandler
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
-from capmock.paths import ADMIN_CONTRACT, CONTRACT
-from mock_server.admin import AdminApi
-from mock_server.auth import Authenticator, require_points
-from mock_server.errors import ApiError, Code
-from mock_server.fastlane import FastLane
+from mock_server.admin.api import AdminApi
+from mock_server.auth import Authenticator
+from mock_server.data import ADMIN_CONTRACT, CONTRACT
 from mock_server.fixtures import load_fixtures
-from mock_server.handlers import CapillaryApi
+from mock_server.lanes.connexion import install_error_handlers, security_map
+from mock_server.lanes.fast import FastLane
+from mock_server.lanes.validation import VALIDATOR_MAP, PathParameterGuard
 from mock_server.model import World
+from mock_server.operations.api import CapillaryApi
 from mock_server.runtime import Runtime
-from mock_server.store import MemoryStore, Store, open_store
-from mock_server.validation import VALIDATOR_MAP, PathParameterGuard
-
-logger = logging.getLogger("capmock")
+from mock_server.stores.base import Store
+from mock_server.stores.memory import MemoryStore
+from mock_server.stores.open import open_store
 
 STORE_ENV = "CAPMOCK_STORE"
 FIXTURES_ENV = "CAPMOCK_FIXTURES"
@@ -60,7 +51,7 @@ def create_app(
     app closes the store when it shuts down.
     ``token_secret`` signs OAuth tokens; workers that share it accept each other's.
     ``fast_lane`` serves valid deductions without Connexion's per-request machinery
-    (see ``fastlane.py``); turn it off to have Connexion see every request, e.g. to
+    (see ``lanes/fast.py``); turn it off to have Connexion see every request, e.g. to
     validate responses against the contract.
     """
     if store is None:
@@ -79,7 +70,7 @@ def create_app(
     app.add_api(
         CONTRACT,
         resolver=_methods_of(api),
-        security_map=_security_map(auth),
+        security_map=security_map(auth),
         **common,
     )
     app.add_api(
@@ -88,7 +79,7 @@ def create_app(
         **common,
     )
     app.add_middleware(PathParameterGuard, position=MiddlewarePosition.BEFORE_ROUTING)
-    _install_error_handlers(app, store)
+    install_error_handlers(app, store)
     return FastLane(app, api) if fast_lane else app
 
 
@@ -129,83 +120,3 @@ def _closing(store: Store) -> Callable[[Any], AbstractAsyncContextManager[None]]
 def _methods_of(handlers: object) -> Resolver:
     """Resolve each operationId to the method of that name on ``handlers``."""
     return Resolver(function_resolver=lambda operation_id: getattr(handlers, operation_id))
-
-
-def _security_map(auth: Authenticator) -> dict[str, type]:
-    """Connexion's Basic and API-key handlers, pointed at this app's authenticator."""
-
-    async def basic(username: str, password: str) -> dict[str, Any]:
-        principal = require_points(await auth.basic(username, password))
-        return {"sub": principal.name}
-
-    async def token(token: str, required_scopes: Any = None) -> dict[str, Any]:
-        principal = require_points(await auth.token(token))
-        return {"sub": principal.name}
-
-    class Basic(BasicSecurityHandler):
-        def _resolve_func(self, security_scheme: dict) -> Callable:
-            return basic
-
-    class ApiKey(ApiKeySecurityHandler):
-        def _resolve_func(self, security_scheme: dict) -> Callable:
-            return token
-
-    return {"basic": Basic, "apiKey": ApiKey}
-
-
-def _install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
-    async def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
-        assert isinstance(error, ApiError)
-        world = await store.world()
-        return _envelope(error, error.status(world.error_status))
-
-    async def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
-        assert isinstance(error, HTTPException)
-        api_error = _from_http(request, error)
-        world = await store.world()
-        return _envelope(api_error, api_error.status(world.error_status), error.headers)
-
-    def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
-        logger.error("unexpected error", exc_info=error)
-        return _envelope(ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__), 500)
-
-    app.add_error_handler(ApiError, api_error)
-    app.add_error_handler(ProblemException, http_error)
-    app.add_error_handler(HTTPException, http_error)
-    app.add_error_handler(Exception, unexpected)
-
-
-def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
-    """The envelope code for a refusal that Connexion or Starlette raised itself."""
-    if isinstance(error, UnsupportedMediaTypeProblem):
-        return ApiError.of(
-            Code.UNSUPPORTED_MEDIA_TYPE, content_type=request.headers.get("content-type", "none")
-        )
-    status = error.status_code
-    if status == 401:
-        return ApiError.of(Code.AUTHENTICATION_FAILED)
-    if status == 403:
-        return ApiError.of(Code.ACCESS_DENIED, principal="the caller")
-    if status == 404:
-        return ApiError.of(Code.NOT_FOUND, method=request.method, path=request.url.path)
-    if status == 405:
-        return ApiError.of(Code.METHOD_NOT_ALLOWED, method=request.method, path=request.url.path)
-    if status == 415:
-        return ApiError.of(Code.UNSUPPORTED_MEDIA_TYPE, content_type="none")
-    if 400 <= status < 500:
-        detail = getattr(error, "detail", None) or "bad request"
-        return ApiError.of(Code.INVALID_INPUT, detail=detail)
-    return ApiError.of(Code.INTERNAL_ERROR, detail=str(getattr(error, "detail", status)))
-
-
-def _envelope(
-    error: ApiError, status: int, headers: Mapping[str, str] | None = None
-) -> ConnexionResponse:
-    """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405."""
-    return ConnexionResponse(
-        status_code=status,
-        headers=dict(headers or {}),
-        mimetype="application/json",
-        content_type="application/json",
-        body=json.dumps(error.envelope()),
-    )

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import yaml
 
-from capmock.paths import CONTRACT
+from mock_server.data import CONTRACT
 
 
 @cache
-def document() -> dict:
+def document() -> dict[str, Any]:
     """The parsed contract (``openapi/capillary.yaml``)."""
     with CONTRACT.open(encoding="utf-8") as stream:
-        return yaml.safe_load(stream)
+        parsed: dict[str, Any] = yaml.safe_load(stream)
+        return parsed
 
 
 def _enum(schema_name: str) -> tuple[str, ...]:

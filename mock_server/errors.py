@@ -8,6 +8,7 @@ them. The HTTP status of any code can be overridden per fixture (``errorStatus``
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Any
 
 
 class Code(IntEnum):
@@ -130,8 +131,21 @@ class ApiError(Exception):
         """The default status; Connexion reads it to pick 403 over 401 among auth failures."""
         return self.status()
 
-    def envelope(self) -> dict:
+    def envelope(self) -> dict[str, Any]:
         return {
             "errors": [{"status": False, "code": int(self.code), "message": self.message}],
             "warnings": [],
         }
+
+
+class RuleError(ApiError):
+    """A refusal by one row of a rules table, with the reason in terms of the fixture data,
+    so that an explanation is the decision itself and cannot drift from the rules."""
+
+    def __init__(self, rule: int, code: Code, reason: str, **values: object) -> None:
+        super().__init__(code, MESSAGES[code].format(**values))
+        self.rule = rule
+        self.reason = reason
+
+    def explain(self) -> str:
+        return f"rule {self.rule} ({int(self.code)}): {self.reason}"

@@ -17,7 +17,7 @@ import gc
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
@@ -28,8 +28,8 @@ import jsonschema_rs
 import ryml
 import yaml
 
-from capmock.paths import FIXTURE_SCHEMA
 from mock_server import contract
+from mock_server.data import FIXTURE_SCHEMA
 from mock_server.errors import Code
 from mock_server.model import (
     CURRENCY,
@@ -67,14 +67,17 @@ class _Problem(NamedTuple):
 
 # --- parsing -------------------------------------------------------------------------
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # PyYAML built without libyaml
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 
 class _Loader(_BaseLoader):
     """Safe YAML that keeps numbers exact (floats become Decimals read from their text)
     and refuses duplicate keys, which plain YAML silently resolves to the last one."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
         own = node.value  # flatten_mapping (merge keys) edits this list in place or replaces it
         mapping = super().construct_mapping(node, deep=deep)
         if len(mapping) < len(own) or own is not node.value:
@@ -105,7 +108,7 @@ def _construct_decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal:
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
-def _unique_object(pairs: list[tuple[str, Any]]) -> dict:
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document = dict(pairs)
     if len(document) != len(pairs):
         raise ValueError("duplicate key")  # the YAML parser then reports it with its line
@@ -167,7 +170,8 @@ def _yaml_as_json(text: str) -> str | None:
     """The YAML document as JSON text, by rapidyaml (C++), or None if it cannot say."""
     try:
         tree = ryml.parse_in_arena(text.encode("utf-8"))
-        return ryml.emit_json_malloc(tree, tree.root_id())
+        emitted: str = ryml.emit_json_malloc(tree, tree.root_id())
+        return emitted
     except Exception:  # any refusal of rapidyaml's: PyYAML will read it and explain
         return None
 
@@ -190,10 +194,11 @@ def _plain(value: Any) -> Any:
 
 
 @cache
-def _schema() -> dict:
+def _schema() -> dict[str, Any]:
     """The fixture schema (``fixtures/fixture.schema.json``)."""
     with FIXTURE_SCHEMA.open(encoding="utf-8") as stream:
-        return json.load(stream)
+        schema: dict[str, Any] = json.load(stream)
+        return schema
 
 
 @cache
@@ -217,7 +222,7 @@ def _validators() -> tuple[Any, Any, dict[str, tuple[Any, Any]]]:
     return jsonschema_rs.validator_for(root), jsonschema.Draft202012Validator(root), sections
 
 
-def _schema_problems(document: dict) -> list[_Problem]:
+def _schema_problems(document: dict[str, Any]) -> list[_Problem]:
     fast, explaining, sections = _validators()
     if fast.is_valid(document):
         return []
@@ -259,16 +264,22 @@ def _show(value: Any) -> str:
     return "a list" if isinstance(value, list) else "a mapping"
 
 
+def _any(value: Any) -> Any:
+    """A field of a jsonschema error, which its stubs type as "or Unset"; read only after
+    the error's kind says it is set."""
+    return value
+
+
 def _explain(error: jsonschema.ValidationError, prefix: PathParts) -> Iterator[_Problem]:
     """Turn one jsonschema error into problems a fixture author understands."""
     path = prefix + tuple(error.absolute_path)
-    kind, expected, value = error.validator, error.validator_value, error.instance
+    kind, expected, value = error.validator, _any(error.validator_value), _any(error.instance)
     if kind == "required":
         for key in expected:
             if key not in value:
                 yield _Problem(path, f"missing required key {key!r}")
     elif kind == "additionalProperties":
-        allowed = list(error.schema.get("properties", {}))
+        allowed = list(_any(error.schema).get("properties", {}))
         for key in value:
             if key not in allowed:
                 close = difflib.get_close_matches(str(key), allowed, n=1)
@@ -283,7 +294,7 @@ def _explain(error: jsonschema.ValidationError, prefix: PathParts) -> Iterator[_
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
-    kind, expected, value = error.validator, error.validator_value, error.instance
+    kind, expected, value = error.validator, _any(error.validator_value), _any(error.instance)
     if kind == "type":
         scalar = not isinstance(value, list | dict)
         hint = " (put it in quotes)" if expected == "string" and scalar else ""
@@ -308,7 +319,12 @@ def _describe(error: jsonschema.ValidationError) -> str:
 
 
 def _first_seen(
-    first: dict, key: Any, index: int, where: PathParts, what: str, problems: list[_Problem]
+    first: dict[Any, int],
+    key: Any,
+    index: int,
+    where: PathParts,
+    what: str,
+    problems: list[_Problem],
 ) -> bool:
     """Record where ``key`` first appears; report it (and say False) if it was seen before."""
     if key in first:
@@ -322,17 +338,18 @@ def _first_seen(
 
 
 def _places(value: Decimal) -> int:
-    """Decimal places of a value, trailing zeros aside (1.5000 has one)."""
+    """Decimal places of a finite value, trailing zeros aside (1.5000 has one)."""
     _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # the schema admits finite numbers only
     while exponent < 0 and digits and digits[-1] == 0:
         digits, exponent = digits[:-1], exponent + 1
     return max(0, -exponent)
 
 
 def _amount(value: int | Decimal, where: PathParts, problems: list[_Problem]) -> Decimal | None:
-    if type(value) is int:
+    if not isinstance(value, Decimal):
         return Decimal(value)
-    if value.as_tuple().exponent < -BALANCE_PLACES and _places(value) > BALANCE_PLACES:
+    if _places(value) > BALANCE_PLACES:
         problems.append(
             _Problem(
                 where,
@@ -348,7 +365,11 @@ def _listing(values: Any) -> str:
 
 
 def _principals(
-    raw: list[dict], section: str, fields: tuple[str, str], what: str, problems: list[_Problem]
+    raw: list[dict[str, Any]],
+    section: str,
+    fields: tuple[str, str],
+    what: str,
+    problems: list[_Problem],
 ) -> dict[str, Principal]:
     principals: dict[str, Principal] = {}
     first: dict[str, int] = {}
@@ -359,7 +380,7 @@ def _principals(
     return principals
 
 
-def _programs(raw: list[dict], problems: list[_Problem]) -> dict[int, Program]:
+def _programs(raw: list[dict[str, Any]], problems: list[_Problem]) -> dict[int, Program]:
     programs: dict[int, Program] = {}
     first: dict[int, int] = {}
     default_at: int | None = None
@@ -403,7 +424,7 @@ def _unknown_program(program_id: int, programs: dict[int, Program]) -> str:
 
 
 def _promotions(
-    raw: list[dict], programs: dict[int, Program], problems: list[_Problem]
+    raw: list[dict[str, Any]], programs: dict[int, Program], problems: list[_Problem]
 ) -> dict[int, Promotion]:
     promotions: dict[int, Promotion] = {}
     first_id: dict[int, int] = {}
@@ -436,7 +457,7 @@ def _opening_balances(
     opening: dict[Bucket, Decimal],
     at: PathParts,
     program: Program,
-    enrollment: dict,
+    enrollment: dict[str, Any],
     categories: frozenset[str],
     buckets: dict[tuple[int, str, str], Bucket],
     problems: list[_Problem],
@@ -463,7 +484,7 @@ def _opening_balances(
 
 
 def _customers(
-    raw: list[dict], programs: dict[int, Program], problems: list[_Problem]
+    raw: list[dict[str, Any]], programs: dict[int, Program], problems: list[_Problem]
 ) -> dict[int, Customer]:
     sources = frozenset(contract.sources()) - {WILDCARD_SOURCE}
     categories = frozenset(contract.categories())
@@ -516,7 +537,7 @@ def _customers(
 
 
 def _awards(
-    raw: list[dict],
+    raw: list[dict[str, Any]],
     programs: dict[int, Program],
     customers: dict[int, Customer],
     problems: list[_Problem],
@@ -550,7 +571,7 @@ def _awards(
                 )
             )
         points = _amount(item["points"], (*here, "points"), problems)
-        if len(problems) == count:
+        if len(problems) == count and points is not None:
             awards[item["id"]] = Award(
                 item["id"], item["userId"], item["programId"], item["refType"], points
             )
@@ -574,7 +595,7 @@ def _error_status(raw: dict[str, int], problems: list[_Problem]) -> dict[int, in
     return statuses
 
 
-def _normalise_error_status(document: dict) -> list[_Problem]:
+def _normalise_error_status(document: dict[str, Any]) -> list[_Problem]:
     """YAML reads ``{8015: 404}`` with an integer key, JSON with a string one: make both strings."""
     raw = document.get("errorStatus")
     if type(raw) is not dict:
@@ -592,7 +613,7 @@ def _normalise_error_status(document: dict) -> list[_Problem]:
     return problems
 
 
-def _build(document: dict, text: str | None) -> tuple[World, list[_Problem]]:
+def _build(document: dict[str, Any], text: str | None) -> tuple[World, list[_Problem]]:
     problems: list[_Problem] = []
     org = document.get("org", {})
     programs = _programs(document["programs"], problems)
@@ -692,7 +713,7 @@ def _render(name: str, text: str | None, problems: list[_Problem]) -> list[str]:
 # --- public API ----------------------------------------------------------------------
 
 
-def load_document(source: str | dict, name: str) -> World:
+def load_document(source: str | dict[str, Any], name: str) -> World:
     """The World of a fixture given as YAML/JSON text or as an already-parsed mapping
     (an admin request's body); ``name`` is what messages call the document."""
     collecting = gc.isenabled()
@@ -704,7 +725,7 @@ def load_document(source: str | dict, name: str) -> World:
             gc.enable()
 
 
-def _load(source: str | dict, name: str) -> World:
+def _load(source: str | dict[str, Any], name: str) -> World:
     if isinstance(source, str):
         document, text = _parse(source, name), source
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 POINTS = "points"
 CURRENCY = "currency"
@@ -57,6 +58,10 @@ class Bucket:
     kind: str  # POINTS or CURRENCY
     name: str  # the category (REGULAR...) or the currency name
 
+    def describe(self) -> str:
+        """How explanations name it: ``REGULAR balance of program 973``."""
+        return f"{self.name} balance of program {self.program_id}"
+
     def key(self) -> str:
         """A stable text key, used by stores that persist balances."""
         return f"{self.program_id}:{self.kind}:{self.name}"
@@ -90,7 +95,7 @@ class World:
     promotions_by_identifier: dict[str, Promotion]
     awards: dict[int, Award]
     customers: dict[int, Customer]
-    document: dict = field(hash=False, compare=False, repr=False)
+    document: dict[str, Any] = field(hash=False, compare=False, repr=False)
     """The fixture document as parsed (amounts as Decimals)."""
     text: str | None = field(default=None, compare=False, repr=False)
     """The YAML or JSON text the world was loaded from (None when loaded from a parsed

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from mock_server.auth import Authenticator
-from mock_server.store import Store
+from mock_server.stores.base import Store
 
 
 @dataclass

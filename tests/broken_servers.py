@@ -21,13 +21,13 @@ from typing import Any
 
 from support import basic_header
 
-from capmock.paths import DEFAULT_FIXTURES
-from mock_server import handlers
 from mock_server.app import create_app
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.errors import ApiError, Code
 from mock_server.fixtures import load_document
-from mock_server.rules import Deducted, Deduction
-from mock_server.store import MemoryStore
+from mock_server.operations import deduct as handlers
+from mock_server.rules.deduct import Deducted, Deduction
+from mock_server.stores.memory import MemoryStore
 
 Rewrite = Callable[[dict[str, Any], int, Any], tuple[int, Any]]
 """(request facts, status, parsed JSON body) -> (status, body): the body as JSON to send,

@@ -27,10 +27,10 @@ from support import (
     wait_until,
 )
 
-from capmock.paths import DEFAULT_FIXTURES
 from mock_server.app import create_app
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
-from mock_server.store import open_store
+from mock_server.stores.open import open_store
 
 SERVED = [
     ("memory", "fast-lane"),

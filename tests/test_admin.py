@@ -8,8 +8,8 @@ import httpx
 import pytest
 from support import SEED_USER, LiveMock
 
-from capmock.paths import DEFAULT_FIXTURES
 from mock_server.app import create_app
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
 
 BODY = {"pointsToBeAdjusted": "10", "reasonOfReturn": "Extra points were issued"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from support import LiveMock
 
-from capmock.paths import DEFAULT_FIXTURES
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_document
 
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from support import SEED_USER, LiveMock
 
-from capmock.paths import CONTRACT
+from mock_server.data import CONTRACT
 
 pytestmark = pytest.mark.usefixtures("mock")
 

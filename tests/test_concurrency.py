@@ -30,7 +30,7 @@ from support import (
 
 from mock_server.app import create_app
 from mock_server.fixtures import load_fixtures
-from mock_server.store import open_store
+from mock_server.stores.open import open_store
 
 HUNDRED = Path(__file__).parent / "data" / "hundred.yaml"
 USER = 1001

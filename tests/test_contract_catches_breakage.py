@@ -10,13 +10,13 @@ import pytest
 from broken_servers import BROKEN, Broken
 from contract_run import contract_findings
 
-from capmock.paths import DEFAULT_FIXTURES
 from contract_tests import schema_run
 from contract_tests.findings import ContractBrokenError, Finding
 from contract_tests.plans.sequences import run_model
 from contract_tests.profile import DEFAULT_PROFILE, load_profile
 from contract_tests.target import Target
 from mock_server.app import create_app
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
 
 

@@ -15,12 +15,12 @@ import yaml
 from click.testing import CliRunner
 
 from capmock.cli import main
-from capmock.paths import DEFAULT_FIXTURES
 from contract_tests.options import SPECS, Options, UsageError, add_pytest_options, options_from
 from contract_tests.profile import DEFAULT_PROFILE, profile_from_document
 from contract_tests.session import build_target, profile_text
 from contract_tests.target import curl_command
 from mock_server.app import create_app
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
 
 ROOT = Path(__file__).resolve().parent.parent

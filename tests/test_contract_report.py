@@ -17,10 +17,10 @@ import pytest
 from broken_servers import BROKEN
 from playwright.sync_api import Browser, sync_playwright
 
-from capmock.paths import DEFAULT_FIXTURES
 from contract_tests import spec
 from contract_tests.profile import DEFAULT_PROFILE
 from mock_server.app import create_app
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
 
 ROOT = Path(__file__).resolve().parent.parent

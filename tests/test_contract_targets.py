@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 from contract_run import contract_findings
 
-from capmock.paths import DEFAULT_FIXTURES
 from contract_tests.derive import derive_profile
 from contract_tests.findings import Finding
 from contract_tests.profile import DEFAULT_PROFILE, Credentials, Profile, load_profile
 from mock_server.app import create_app
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
 
 WORLD = Path(__file__).parent / "data" / "contract_world.yaml"

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from support import SEED_USER, LiveMock
 
-from capmock.paths import DEFAULT_FIXTURES
+from mock_server.data import DEFAULT_FIXTURES
 
 REASON = "Extra points were issued"
 SEVERAL = 388034472  # 5 REGULAR, 7.5 PROMISED, 12.25 EXTERNAL_TRIGGER_BASED, 3 coins, 1.5 DocCoin

@@ -7,13 +7,13 @@ import httpx
 import pytest
 from support import SEED_USER, basic_header
 
-from capmock.paths import DEFAULT_FIXTURES
 from mock_server.auth import Authenticator
-from mock_server.fastlane import FastLane
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
-from mock_server.handlers import CapillaryApi
+from mock_server.lanes.fast import FastLane
+from mock_server.operations.api import CapillaryApi
 from mock_server.runtime import Runtime
-from mock_server.store import MemoryStore
+from mock_server.stores.memory import MemoryStore
 
 pytestmark = pytest.mark.anyio
 

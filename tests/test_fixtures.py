@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from capmock.paths import DEFAULT_FIXTURES, FIXTURE_SCHEMA
 from mock_server import fixtures
+from mock_server.data import DEFAULT_FIXTURES, FIXTURE_SCHEMA
 from mock_server.fixtures import FixtureError, load_document, load_fixtures
 from mock_server.model import CURRENCY, POINTS, Bucket, Principal, World
 

@@ -26,15 +26,16 @@ from support import (
 )
 
 from capmock.cli import main
-from capmock.paths import DEFAULT_FIXTURES
 from mock_server import app as app_module
 from mock_server.app import create_app
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_document, load_fixtures
-from mock_server.handlers import decision
 from mock_server.model import POINTS, Bucket
-from mock_server.rules import Deducted, Deduction
-from mock_server.sqlite_store import TRIM_EVERY, database_path
-from mock_server.store import Store, StoreError, open_store, redacted
+from mock_server.operations.deduct import decision
+from mock_server.rules.deduct import Deducted, Deduction
+from mock_server.stores.base import Store, StoreError, redacted
+from mock_server.stores.open import open_store
+from mock_server.stores.sqlite import TRIM_EVERY, database_path
 
 T = TypeVar("T")
 REGULAR = Bucket(973, POINTS, "REGULAR")

@@ -1,0 +1,46 @@
+"""The handlers of ``openapi/admin.yaml``, by operationId, for Connexion's resolver.
+
+The admin API is outside the Capillary contract, so contract tests against a live org
+never see it. When the mock has an admin token, every call but health demands it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion import request
+
+from mock_server.admin import customers, world
+from mock_server.admin.guard import ADMIN_HEADER, authorize
+from mock_server.runtime import Runtime
+
+Response = tuple[Any, int]
+
+
+class AdminApi:
+    """Operation handlers of ``openapi/admin.yaml``, by operationId."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def _authorize(self) -> None:
+        authorize(self.runtime.admin_token, request.headers.get(ADMIN_HEADER))
+
+    async def resetState(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await world.reset(self.runtime), 200
+
+    async def showCustomer(self, userId: int) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await customers.show(self.runtime, userId), 200
+
+    async def showFixtures(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await world.show(self.runtime), 200
+
+    async def replaceFixtures(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await world.replace(self.runtime, await request.body()), 200
+
+    async def health(self) -> Response:
+        return await world.health(self.runtime), 200

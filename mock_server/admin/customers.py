@@ -1,0 +1,48 @@
+"""One customer as the mock sees it: every balance, and the ledger of adjustments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server import contract
+from mock_server.errors import ApiError, Code
+from mock_server.model import CURRENCY, POINTS, Bucket
+from mock_server.rules.money import ZERO, balance_text, plain
+from mock_server.runtime import Runtime
+
+
+async def show(runtime: Runtime, user_id: int) -> dict[str, Any]:
+    store = runtime.store
+    world = await store.world()
+    customer = world.customers.get(user_id)
+    if customer is None:
+        raise ApiError.of(Code.NOT_FOUND, method="GET", path=f"/__admin/customers/{user_id}")
+    balances = await store.balances(user_id)
+    for program_id in customer.programs:
+        for category in contract.categories():
+            balances.setdefault(Bucket(program_id, POINTS, category), ZERO)
+        for currency in world.programs[program_id].currencies:
+            balances.setdefault(Bucket(program_id, CURRENCY, currency), ZERO)
+    return {
+        "userId": user_id,
+        "sources": sorted(customer.sources),
+        "balances": [
+            {**_bucket_fields(bucket), "balance": balance_text(amount)}
+            for bucket, amount in sorted(balances.items(), key=lambda item: item[0].key())
+        ],
+        "ledger": [
+            {
+                "time": entry.time.isoformat(),
+                "source": entry.source,
+                "reason": entry.reason,
+                **_bucket_fields(entry.bucket),
+                "amount": plain(entry.amount),
+                "balanceAfter": balance_text(entry.balance_after),
+            }
+            for entry in await store.ledger(user_id)
+        ],
+    }
+
+
+def _bucket_fields(bucket: Bucket) -> dict[str, Any]:
+    return {"programId": bucket.program_id, "kind": bucket.kind, "name": bucket.name}

@@ -1,0 +1,53 @@
+"""The world being served: reset it, show it, replace it, and say whether it is healthy."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from mock_server.errors import ApiError, Code
+from mock_server.fixtures import FixtureError, load_document
+from mock_server.runtime import Runtime
+
+
+async def reset(runtime: Runtime) -> dict[str, Any]:
+    await runtime.store.reset()
+    world = await runtime.store.world()
+    return {"status": "reset", "customers": len(world.customers)}
+
+
+async def show(runtime: Runtime) -> Any:
+    world = await runtime.store.world()
+    return _json_ready(world.document)
+
+
+async def replace(runtime: Runtime, raw: bytes) -> dict[str, Any]:
+    # The raw text, JSON or YAML, not the parsed body: a shared store keeps the text
+    # so that other workers can load exactly the same world from it.
+    text = raw.decode("utf-8", "replace")
+    try:
+        world = load_document(text, "PUT /__admin/fixtures")
+    except FixtureError as error:
+        raise ApiError.of(Code.INVALID_FIXTURES, detail="; ".join(error.problems)) from None
+    await runtime.store.replace(world)
+    return {"status": "replaced", "customers": len(world.customers)}
+
+
+async def health(runtime: Runtime) -> dict[str, Any]:
+    world = await runtime.store.world()
+    return {"status": "ok", "customers": len(world.customers), "store": runtime.store.name}
+
+
+def _json_ready(value: Any) -> Any:
+    """The fixture document with its Decimals as JSON numbers (ints when whole).
+
+    Exact: the loader admits at most 3 decimals and 10^12, so at most 15 significant
+    digits, which a float holds and ``repr`` prints back unchanged.
+    """
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

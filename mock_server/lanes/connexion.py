@@ -1,0 +1,102 @@
+"""The Connexion lane: Basic and API-key security pointed at the mock's authenticator,
+and every refusal, Connexion's own included, turned into the API's error envelope, so
+that no client ever sees problem+json or a bare 500."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import connexion
+from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.security import ApiKeySecurityHandler, BasicSecurityHandler
+from starlette.exceptions import HTTPException
+
+from mock_server.auth import Authenticator, require_points
+from mock_server.errors import ApiError, Code
+from mock_server.stores.base import Store
+
+logger = logging.getLogger("capmock")
+
+
+def security_map(auth: Authenticator) -> dict[str, type]:
+    """Connexion's Basic and API-key handlers, pointed at this app's authenticator."""
+
+    async def basic(username: str, password: str) -> dict[str, Any]:
+        principal = require_points(await auth.basic(username, password))
+        return {"sub": principal.name}
+
+    async def token(token: str, required_scopes: Any = None) -> dict[str, Any]:
+        principal = require_points(await auth.token(token))
+        return {"sub": principal.name}
+
+    class Basic(BasicSecurityHandler):
+        def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[..., Any]:
+            return basic
+
+    class ApiKey(ApiKeySecurityHandler):
+        def _resolve_func(self, security_scheme: dict[str, Any]) -> Callable[..., Any]:
+            return token
+
+    return {"basic": Basic, "apiKey": ApiKey}
+
+
+def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
+    async def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+        assert isinstance(error, ApiError)
+        world = await store.world()
+        return _envelope(error, error.status(world.error_status))
+
+    async def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+        assert isinstance(error, HTTPException)
+        api_error = _from_http(request, error)
+        world = await store.world()
+        return _envelope(api_error, api_error.status(world.error_status), error.headers)
+
+    def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+        logger.error("unexpected error", exc_info=error)
+        return _envelope(ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__), 500)
+
+    app.add_error_handler(ApiError, api_error)
+    app.add_error_handler(ProblemException, http_error)
+    app.add_error_handler(HTTPException, http_error)
+    app.add_error_handler(Exception, unexpected)
+
+
+def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
+    """The envelope code for a refusal that Connexion or Starlette raised itself."""
+    if isinstance(error, UnsupportedMediaTypeProblem):
+        return ApiError.of(
+            Code.UNSUPPORTED_MEDIA_TYPE, content_type=request.headers.get("content-type", "none")
+        )
+    status = error.status_code
+    if status == 401:
+        return ApiError.of(Code.AUTHENTICATION_FAILED)
+    if status == 403:
+        return ApiError.of(Code.ACCESS_DENIED, principal="the caller")
+    if status == 404:
+        return ApiError.of(Code.NOT_FOUND, method=request.method, path=request.url.path)
+    if status == 405:
+        return ApiError.of(Code.METHOD_NOT_ALLOWED, method=request.method, path=request.url.path)
+    if status == 415:
+        return ApiError.of(Code.UNSUPPORTED_MEDIA_TYPE, content_type="none")
+    if 400 <= status < 500:
+        detail = getattr(error, "detail", None) or "bad request"
+        return ApiError.of(Code.INVALID_INPUT, detail=detail)
+    return ApiError.of(Code.INTERNAL_ERROR, detail=str(getattr(error, "detail", status)))
+
+
+def _envelope(
+    error: ApiError, status: int, headers: Mapping[str, str] | None = None
+) -> ConnexionResponse:
+    """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405."""
+    return ConnexionResponse(
+        status_code=status,
+        headers=dict(headers or {}),
+        mimetype="application/json",
+        content_type="application/json",
+        body=json.dumps(error.envelope()),
+    )

@@ -1,0 +1,1 @@
+"""The Capillary operations: HTTP in, a rules call, HTTP out."""

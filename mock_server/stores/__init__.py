@@ -1,0 +1,1 @@
+"""Where balances and the ledger live: the Store protocol and one module per kind of store."""

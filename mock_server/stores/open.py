@@ -1,0 +1,34 @@
+"""Turn a store URL (``memory``, ``sqlite:///state.db``, ``redis://host:6379/0``) into a store."""
+
+from __future__ import annotations
+
+from mock_server.model import World
+from mock_server.stores.base import LEDGER_LIMIT, Store, StoreError, redacted
+from mock_server.stores.memory import MemoryStore
+
+STORE_URLS = "memory, sqlite:///path/state.db or redis://host:port/db"
+MEMORY_URLS = ("memory", "memory://")
+
+
+def open_store(url: str, world: World | None = None, *, ledger_limit: int = LEDGER_LIMIT) -> Store:
+    """The store ``url`` names, ready to serve.
+
+    With ``world``, the store serves it: a shared store that already holds exactly the
+    same fixture text keeps its balances and ledger (a restart, another replica), any
+    other content is replaced. Without, a shared store serves the world it holds.
+    Each customer's ledger keeps its newest ``ledger_limit`` entries.
+    """
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if url in MEMORY_URLS:
+        if world is None:
+            raise StoreError("memory: the memory store needs fixtures to start from")
+        return MemoryStore(world, ledger_limit)
+    if scheme == "sqlite":
+        from mock_server.stores.sqlite import SqliteStore
+
+        return SqliteStore.open(url, world, ledger_limit)
+    if scheme in ("redis", "rediss"):
+        from mock_server.stores.redis import RedisStore
+
+        return RedisStore.open(url, world, ledger_limit)
+    raise StoreError(f"{redacted(url)}: unknown store URL (use {STORE_URLS})")
