@@ -10,8 +10,8 @@ test, keeps every result and observation, and writes the reports at the end.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -43,8 +43,6 @@ class Record:
 
     results: dict[str, TestResult] = field(default_factory=dict)
     observations: list[Observation] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
-    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     report: RunReport | None = None
 
 
@@ -107,7 +105,7 @@ def run_options(session: Session) -> Options:
 
 
 @pytest.fixture
-def judged(request: pytest.FixtureRequest) -> Any:
+def judged(request: pytest.FixtureRequest) -> Callable[[Verdict], None]:
     """Hand a test's verdict over: its observation is kept for the coverage matrix, and
     its findings fail the test."""
     observations = request.config.stash[RECORD].observations
@@ -192,19 +190,14 @@ def build_report(run: Session, record: Record) -> RunReport:
             if case.code is not None:
                 tests_of_code.setdefault(case.code, []).append(f"{test}[{case.name}]")
     results = list(record.results.values())
-    mode = (
-        "writes allowed to the test customer"
-        if target.writes_allowed
-        else "read-only: nothing sent could take a point"
-    )
     return RunReport(
         target=target.base_url,
         profile=target.profile.origin,
         seed=options.seed,
         rerun=options.rerun_command(None if run.own_mock else target.base_url),
-        mode=mode,
-        started=record.started_at,
-        duration=time.monotonic() - record.started,
+        mode=target.mode,
+        started=run.started_at,
+        duration=time.monotonic() - run.started,
         tests=results,
         coverage=coverage_rows(target.profile, record.observations, record.results, tests_of_code),
         warnings=warnings(target.traffic, results),

@@ -13,14 +13,17 @@ from __future__ import annotations
 import contextlib
 import random
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import httpx
 import yaml
 
-from contract_tests import beside
+from contract_tests.beside import PHASES as BESIDE_PHASES
+from contract_tests.beside import PhasesBeside
 from contract_tests.derive import CannotDeriveError, derive_document, derive_profile
 from contract_tests.findings import Finding
 from contract_tests.limits import Limits
@@ -46,19 +49,21 @@ class Session:
     notes: list[str] = field(default_factory=list)
     """What a person must know about the setup (the summary and the report show them)."""
     stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
-    beside: beside.PhasesBeside | None = None
+    worker: PhasesBeside | None = None
     """The worker running the deep Schemathesis phases on a second mock, if any."""
+    started: float = field(default_factory=time.monotonic)
+    started_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def schema_phase(self, phase: str) -> list[Finding]:
         """The findings of one Schemathesis phase, run in line or beside."""
         from contract_tests.schema_run import run_phase
 
-        if self.beside is None or phase not in beside.PHASES:
+        if self.worker is None or phase not in BESIDE_PHASES:
             options = self.options
             return run_phase(
                 self.target, phase, max_examples=options.max_examples, seed=options.seed
             )[0]
-        result = self.beside.result(phase)
+        result = self.worker.result(phase)
         if result.error is not None:
             raise RuntimeError(f"the {phase} phase failed in its worker: {result.error}")
         self.target.traffic.add(result.traffic)
@@ -89,6 +94,7 @@ def open_session(options: Options) -> Session:
     """Start our own mock when no target is named, build the target and, unless this is a
     dry run, send the preflight request. Raises UsageError naming what is wrong."""
     options = seeded(options)
+    started, started_at = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
     stack = contextlib.ExitStack()
     try:
         url = named_base_url(options)
@@ -103,10 +109,12 @@ def open_session(options: Options) -> Session:
         stack.callback(target.close)
         if not options.dry_run:
             notes += preflight(target)
-        session = Session(options, target, own, notes, stack)
+        session = Session(
+            options, target, own, notes, stack, started=started, started_at=started_at
+        )
         if len(urls) > 1:
-            session.beside = beside.PhasesBeside(options, urls[1])
-            stack.callback(session.beside.close)
+            session.worker = PhasesBeside(options, urls[1])
+            stack.callback(session.worker.close)
     except BaseException:
         stack.close()
         raise

@@ -200,6 +200,13 @@ class Target:
     """OAuth tokens, each with the monotonic time at which to fetch a new one."""
 
     @property
+    def mode(self) -> str:
+        """What the run may do to the target, in words."""
+        if self.writes_allowed:
+            return "writes allowed to the test customer"
+        return "read-only: nothing is sent that could take a point"
+
+    @property
     def loopback(self) -> bool:
         return is_loopback(self.base_url)
 

@@ -101,13 +101,8 @@ def plan(target: Target, options: Options) -> list[Planned]:
 
 
 def print_plan(write: Callable[[str], None], target: Target, options: Options) -> None:
-    mode = (
-        "writes allowed to the test customer"
-        if target.writes_allowed
-        else "read-only: nothing is sent that could take a point"
-    )
     write(
-        f"dry run against {target.base_url}, profile {target.profile.origin} ({mode}); "
+        f"dry run against {target.base_url}, profile {target.profile.origin} ({target.mode}); "
         "nothing is sent"
     )
     for planned in plan(target, options):
