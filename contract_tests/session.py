@@ -36,6 +36,7 @@ from contract_tests.target import ADMIN, Target, is_loopback
 DRY_RUN_URL = "http://127.0.0.1:8080"
 """What a dry run that names no target describes: where ``capmock serve`` listens."""
 PROFILE_HINT = "capmock test --print-profile > my-org.yaml writes one to start from"
+DEFAULT_ORIGIN = "the built-in default profile (capmock test --print-profile shows it)"
 
 
 @dataclass
@@ -149,7 +150,7 @@ def build_target(options: Options, base_url: str, notes: list[str] | None = None
                 _fixtures(base_url), f"derived from {base_url}{ADMIN}/fixtures"
             )
         else:
-            profile = load_profile(DEFAULT_PROFILE)
+            profile = replace(load_profile(DEFAULT_PROFILE), origin=DEFAULT_ORIGIN)
             if not options.dry_run:
                 notes.append(
                     f"{base_url} is not capmock (it has no {ADMIN}/fixtures to derive a profile "

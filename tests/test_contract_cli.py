@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from capmock.cli import main
 from contract_tests.options import SPECS, Options, UsageError, add_pytest_options, options_from
 from contract_tests.profile import DEFAULT_PROFILE, profile_from_document
-from contract_tests.session import build_target, profile_text
+from contract_tests.session import DEFAULT_ORIGIN, build_target, profile_text
 from contract_tests.target import curl_command
 from mock_server.app import create_app
 from mock_server.data import DEFAULT_FIXTURES
@@ -155,7 +155,7 @@ def test_a_loopback_target_that_is_not_capmock_gets_the_default_profile_and_a_no
     notes: list[str] = []
     target = build_target(Options(base_url=url), url, notes)
     assert not target.admin
-    assert target.profile.origin == str(DEFAULT_PROFILE)
+    assert target.profile.origin == DEFAULT_ORIGIN
     assert len(notes) == 1
     assert f"{url} is not capmock" in notes[0]
     assert "the built-in default profile" in notes[0]

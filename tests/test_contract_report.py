@@ -19,6 +19,9 @@ from playwright.sync_api import Browser, sync_playwright
 
 from contract_tests import spec
 from contract_tests.profile import DEFAULT_PROFILE
+from contract_tests.report.coverage import warnings
+from contract_tests.report.model import PASSED, TestResult
+from contract_tests.target import Traffic
 from mock_server.app import create_app
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
@@ -199,3 +202,13 @@ def test_a_healthy_target_exits_0_writes_junit_and_meets_its_coverage(tmp_path: 
     suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
     assert suite is not None
     assert len(list(suite.iter("testcase"))) >= 60
+
+
+def test_warnings_name_what_makes_a_pass_meaningless() -> None:
+    everything_refused = Traffic(answers=40, refused_credentials=40, deductions=30)
+    assert any("every answer (40) was 401 or 403" in w for w in warnings(everything_refused, []))
+    nothing_reached = Traffic(answers=40, deductions=30, customer_not_found=30)
+    assert any("every deduction (30) was answered 8015" in w for w in warnings(nothing_reached, []))
+    healthy = Traffic(answers=40, refused_credentials=2, deductions=30, customer_not_found=5)
+    ran = [TestResult("test_model", PASSED, "")]
+    assert warnings(healthy, ran) == []
