@@ -152,6 +152,8 @@ def _run(options: Options, console: Console) -> int:
         if options.dry_run:
             print_plan(lambda line: _plain(console, line), session.target, session.options)
             return EXIT_OK
+        for note in session.notes:  # before the run, while it can still be stopped
+            _plain(console, f"note: {note}")
         carrier, display = Carrier(session), Display(console)
         args = [str(HERE), "-c", str(HERE / "pytest.ini"), "-p", "no:terminal"]
         code = pytest.main(args, plugins=[carrier, display])
