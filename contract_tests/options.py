@@ -5,8 +5,8 @@ that reads and checks its value. The click command (``capmock test``) and the py
 plugin (``pytest contract_tests``) are both generated from it, and both end with the
 same ``Options`` object, so neither can accept what the other refuses.
 
-Only the standard library and click are imported here: ``capmock --help`` must work
-without the test extra.
+Only the standard library and click are imported here: ``capmock --help`` must not
+pay for pytest, Schemathesis and the rest.
 """
 
 from __future__ import annotations
@@ -25,10 +25,6 @@ from contract_tests.limits import parse_rate
 
 if TYPE_CHECKING:
     import pytest
-
-    _ParamType = click.ParamType[Any, Any]
-else:
-    _ParamType = click.ParamType  # generic from click 8.2 on; the project allows 8.1
 
 FORMATS = ("text", "github")
 
@@ -280,7 +276,7 @@ def options_from(values: dict[str, Any]) -> Options:
 # --- click ---------------------------------------------------------------------------
 
 
-class _Read(_ParamType):
+class _Read(click.ParamType[Any, Any]):
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self.name = (spec.metavar or "value").lower()

@@ -45,6 +45,9 @@ class Code(IntEnum):
     INVALID_CLIENT = 9116
     ADMIN_TOKEN_REQUIRED = 9117
     INVALID_FIXTURES = 9118
+    STORE_UNAVAILABLE = 9190
+    OUTCOME_UNKNOWN = 9191
+    BODY_INCOMPLETE = 9192
     INTERNAL_ERROR = 9199
 
 
@@ -91,6 +94,12 @@ MESSAGES: dict[Code, str] = {
     Code.INVALID_CLIENT: "Invalid key or secret",
     Code.ADMIN_TOKEN_REQUIRED: "The admin API needs the admin token (header X-CAPMOCK-ADMIN-TOKEN)",
     Code.INVALID_FIXTURES: "Fixtures refused: {detail}",
+    Code.STORE_UNAVAILABLE: "The mock's store is unavailable and nothing was changed: {detail}",
+    Code.OUTCOME_UNKNOWN: (
+        "The store failed while the change was being written: it may or may not have been "
+        "made. Check before sending it again: {detail}"
+    ),
+    Code.BODY_INCOMPLETE: "The request body did not arrive in full: {detail}",
     Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
 }
 
@@ -103,9 +112,17 @@ STATUS: dict[Code, int] = {
     Code.INVALID_CLIENT: 401,
     Code.ADMIN_TOKEN_REQUIRED: 401,
     Code.ACCESS_DENIED: 403,
+    Code.STORE_UNAVAILABLE: 503,
+    Code.OUTCOME_UNKNOWN: 503,
     Code.INTERNAL_ERROR: 500,
 }
 """HTTP status of the codes that are not plain invalid input; every other code is 400."""
+
+HEADERS: dict[Code, dict[str, str]] = {
+    Code.STORE_UNAVAILABLE: {"Retry-After": "1"},
+}
+"""Headers that come with a code: a client may send again a request that changed nothing
+(9190), but not one whose outcome is unknown (9191), so only the first says when."""
 
 
 class ApiError(Exception):
@@ -125,6 +142,9 @@ class ApiError(Exception):
         if overrides and int(self.code) in overrides:
             return overrides[int(self.code)]
         return STATUS.get(self.code, 400)
+
+    def headers(self) -> dict[str, str]:
+        return HEADERS.get(self.code, {})
 
     @property
     def status_code(self) -> int:
