@@ -172,8 +172,8 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         "--race",
         "race",
-        "Simultaneous deductions of the race test (runs where writes are allowed).",
-        bounded(2, 200),
+        "Simultaneous deductions of the race test, 2 to 100 (it runs where writes are allowed).",
+        bounded(2, 100),
         default=10,
         metavar="N",
     ),
