@@ -4,14 +4,19 @@ deduction a naive retry makes; forced codes byte for byte; the admin API untouch
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
 import pytest
-from support import DEDUCT, SEED_USER, LiveMock, basic_header
+import uvicorn
+from support import DEDUCT, SEED_USER, LiveMock, basic_header, start_server
 
+from mock_server.app import create_app
+from mock_server.data import DEFAULT_FIXTURES
 from mock_server.errors import Code
+from mock_server.fixtures import load_fixtures
 
 BODY = {"pointsToBeAdjusted": "10", "reasonOfReturn": "Extra points were issued"}
 OPENING = Decimal("680")
@@ -559,3 +564,66 @@ def test_latency_is_set_shown_and_removed_at_run_time(faulty: LiveMock):
     assert client.put("/__admin/latency", json={"median": 80, "sigma": 0.5}).status_code == 200
     assert client.delete("/__admin/latency").json() == {}
     assert client.get("/__admin/latency").json() == {}
+
+
+# --- the connection under the app ----------------------------------------------------------
+
+
+def test_a_held_call_lets_go_when_the_server_stops():
+    """A timeout fault holds for 60 s, but a stopping server does not wait for it."""
+    server, thread, url = start_server(create_app(load_fixtures(DEFAULT_FIXTURES)))
+    httpx.post(f"{url}/__admin/faults", json={"action": {"type": "timeout"}}).raise_for_status()
+    outcome: list[object] = []
+
+    def held() -> None:
+        try:
+            outcome.append(send_to(url, timeout=120))
+        except httpx.TransportError as error:
+            outcome.append(error)
+
+    caller = threading.Thread(target=held)
+    caller.start()
+    for _ in range(1000):  # until the call is being served (held), 10 s at most
+        if server.server_state.tasks:
+            break
+        caller.join(0.01)
+    assert server.server_state.tasks
+    server.should_exit = True
+    thread.join(15)
+    caller.join(15)
+    assert not thread.is_alive() and not caller.is_alive()
+    assert isinstance(outcome[0], httpx.RemoteProtocolError)  # closed unanswered
+
+
+def test_under_uvicorns_own_protocols_a_connection_fault_says_it_cannot_act():
+    config = uvicorn.Config(
+        create_app(load_fixtures(DEFAULT_FIXTURES)), port=0, http="h11", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(1000):
+        if server.started:
+            break
+        thread.join(0.01)
+    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    try:
+        httpx.post(f"{url}/__admin/faults", json={"action": {"type": "reset"}}).raise_for_status()
+        refused = send_to(url)
+        assert refused.status_code == 500
+        assert refused.json()["errors"][0] == {
+            "status": False,
+            "code": 9199,
+            "message": "Internal error in the mock: the reset fault needs capmock serve's HTTP "
+            "protocols (mock_server.halfclose) to act on the connection",
+        }
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def send_to(url: str, timeout: float = 10) -> httpx.Response:
+    with httpx.Client(base_url=url, timeout=timeout) as client:
+        return client.post(
+            DEDUCT.format(user_id=SEED_USER), params={"source": "INSTORE"}, json=BODY, headers=AUTH
+        )
