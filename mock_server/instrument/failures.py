@@ -34,6 +34,8 @@ _SESSION = SESSION_HEADER.lower().encode()
 
 
 class Failures:
+    """Latency, the rate limit and faults in front of ``app``, as the store sets them."""
+
     def __init__(self, app: ASGIApp, store: Store, clock: Callable[[], float]) -> None:
         self.app = app
         self.store = store
@@ -93,7 +95,7 @@ class Failures:
         def turn(fault: Fault, answer: Answer | None) -> Turn:
             async def forced(code: int) -> Answer:
                 world = await world_or_last(self.store)
-                return forced_answer(code, scope, call, raw, world, fault.id)
+                return forced_answer(code, scope, call, body, world, fault.id)
 
             return Turn(scope, receive, send, self.app, forced, answer)
 

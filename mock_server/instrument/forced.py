@@ -19,7 +19,7 @@ from mock_server.auth import claimed
 from mock_server.errors import MESSAGES, ApiError, Code
 from mock_server.instrument.actions import Answer
 from mock_server.instrument.calls import Call
-from mock_server.lanes.validation import amount_shown, category_shown, parse_json
+from mock_server.lanes.validation import amount_shown, category_shown
 from mock_server.model import World
 from mock_server.operations.deduct import to_deduction
 from mock_server.rules import deduct
@@ -30,20 +30,21 @@ serialized as Connexion serializes that handler's answers."""
 
 
 def forced_answer(
-    code: int, scope: Scope, call: Call, raw: bytes | None, world: World, fault_id: str
+    code: int, scope: Scope, call: Call, body: object, world: World, fault_id: str
 ) -> Answer:
-    """The answer for ``code`` to this request, in the world being served."""
-    error = refusal(Code(code), scope, call, raw, world, f"forced by capmock fault {fault_id}")
+    """The answer for ``code`` to this request (``body``: its parsed JSON body, if it had
+    one), in the world being served."""
+    parsed = body if isinstance(body, dict) else None
+    error = refusal(Code(code), scope, call, parsed, world, f"forced by capmock fault {fault_id}")
     if error.code in TOKEN_ENVELOPE:
-        body = Jsonifier().dumps({"data": None, "errors": error.envelope()["errors"]})
-        return Answer.of(error.status(world.error_status), body.encode())
+        text: str = Jsonifier().dumps({"data": None, "errors": error.envelope()["errors"]})
+        return Answer.of(error.status(world.error_status), text.encode())
     return Answer.refusal(error, world.error_status)
 
 
 def refusal(
-    code: Code, scope: Scope, call: Call, raw: bytes | None, world: World, detail: str
+    code: Code, scope: Scope, call: Call, body: dict[str, Any] | None, world: World, detail: str
 ) -> ApiError:
-    body = _body(raw)
     rule = _by_the_rules(code, call, body, world, detail)
     if rule is not None:
         return rule
@@ -93,13 +94,3 @@ def _values(code: Code, scope: Scope, body: dict[str, Any] | None) -> dict[str, 
 def _amount_field(body: dict[str, Any]) -> str:
     """The amount that counts, as the schema mapping names it."""
     return "valueToBeAdjusted" if "alternateCurrencyName" in body else "pointsToBeAdjusted"
-
-
-def _body(raw: bytes | None) -> dict[str, Any] | None:
-    if not raw:
-        return None
-    try:
-        parsed = parse_json(raw)
-    except ApiError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
