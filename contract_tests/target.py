@@ -320,11 +320,11 @@ class Target:
 
     # --- our own mock only ---------------------------------------------------------
 
-    def admin_call(self, method: str, path: str) -> Any:
+    def admin_call(self, method: str, path: str, body: Any = None) -> Any:
         """Call the mock's admin API; never on anything but our own mock on loopback."""
         if not (self.admin and self.loopback):
             raise UnsafeRequestError(f"{ADMIN}{path} is only used on our own mock on loopback")
-        response = self.client.request(method, ADMIN + path)
+        response = self.client.request(method, ADMIN + path, json=body)
         response.raise_for_status()
         return response.json()
 

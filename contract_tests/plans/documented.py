@@ -36,9 +36,10 @@ NEVER_LOOKED_UP_FIRST = frozenset({8013, 9100, 9101, 9102, 9112, 9113, 9114, 911
 the method, the credentials. A read-only run expects exactly them, never 8015."""
 
 
-def error_cases(profile: Profile, *, writes: bool) -> list[Case]:
+def error_cases(profile: Profile, *, writes: bool, admin: bool = False) -> list[Case]:
     """A case per documented code the profile lets us trigger; ``writes``: whether the
-    run may deduct from the test customer (else requests name the unknown customer)."""
+    run may deduct from the test customer (else requests name the unknown customer);
+    ``admin``: whether the target is our own mock, whose admin API may set a rate limit."""
     p = profile
     customer = p.user_id if writes else p.unknown_customer_id
     deduct = spec.DEDUCT_PATH.replace("{userId}", str(customer))
@@ -291,6 +292,8 @@ def error_cases(profile: Profile, *, writes: bool) -> list[Case]:
                 needs_customer=True,
             )
         )
+    if admin:
+        built.append(_rate_limit_case(profile, points(pointsToBeAdjusted="0"), writes=writes))
     if p.no_access is not None:
         built.append(
             _error_case(
@@ -315,7 +318,8 @@ def not_covered(profile: Profile) -> dict[int, str]:
         9190: "the mock's store being unavailable: no request can cause it",
         9191: "the mock's store failing during a write: no request can cause it",
         9192: "a body cut short: the client that sent it is gone and reads no answer",
-        9193: "a rate limit: only with one set, and a run must not spend a live org's",
+        9193: "a rate limit: set through our own mock's admin API only (a run must not spend "
+        "a live org's)",
         9199: "the mock's internal error: no request must trigger it",
     }
     if profile.allow_negative_balance:
@@ -389,6 +393,30 @@ def _error_case(
         needs_writes=needs_customer,
         code=code,
         guarded=guard,
+    )
+
+
+def _rate_limit_case(profile: Profile, request: Request, *, writes: bool) -> Case:
+    """Our own mock only: with its rate limit set to 1 call per minute through its admin
+    API, the second of two calls (each refused with 8888, so nothing is deducted) is 9193."""
+    name = "9193-a-second-call-under-a-limit-of-1-per-minute"
+    judge = judge_error(profile, 9193, {}, name)
+
+    def execute(target: Target, sent: Request) -> Verdict:
+        target.admin_call("PUT", "/rate-limit", {"requests": 1, "seconds": 60})
+        try:
+            sent.send(target)  # opens the caller's window
+            return judge(sent.send(target))
+        finally:
+            target.admin_call("DELETE", "/rate-limit")
+
+    return Case(
+        name,
+        "a second call in a minute, under a rate limit of 1 set through the mock's admin API, "
+        "is refused with 9193",
+        request,
+        execute,
+        code=9193,
     )
 
 
