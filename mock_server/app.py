@@ -21,7 +21,10 @@ from mock_server.data import ADMIN_CONTRACT, CONTRACT
 from mock_server.fixtures import load_fixtures
 from mock_server.lanes.connexion import install_error_handlers, security_map
 from mock_server.lanes.fast import FastLane
+from mock_server.lanes.headers import MediaTypes, RelativeRedirects
 from mock_server.lanes.validation import VALIDATOR_MAP, PathParameterGuard
+from mock_server.limits import Limits
+from mock_server.limits.body import BodyLimits
 from mock_server.model import World
 from mock_server.operations.api import CapillaryApi
 from mock_server.runtime import Runtime
@@ -44,6 +47,7 @@ def create_app(
     clock: Callable[[], float] = time.time,
     validate_responses: bool = False,
     fast_lane: bool = True,
+    limits: Limits | None = None,
 ) -> ASGIApp:
     """An ASGI app serving the Capillary contract and the admin API.
 
@@ -52,7 +56,8 @@ def create_app(
     ``token_secret`` signs OAuth tokens; workers that share it accept each other's.
     ``fast_lane`` serves valid deductions without Connexion's per-request machinery
     (see ``lanes/fast.py``); turn it off to have Connexion see every request, e.g. to
-    validate responses against the contract.
+    validate responses against the contract. ``limits`` bounds request bodies (the
+    server's protocol bounds heads and connections: ``mock_server/limits``).
     """
     if store is None:
         if world is None:
@@ -80,7 +85,10 @@ def create_app(
     )
     app.add_middleware(PathParameterGuard, position=MiddlewarePosition.BEFORE_ROUTING)
     install_error_handlers(app, store)
-    return FastLane(app, api) if fast_lane else app
+    lanes: ASGIApp = RelativeRedirects(app)
+    if fast_lane:
+        lanes = FastLane(lanes, api)
+    return BodyLimits(MediaTypes(lanes), limits or Limits())
 
 
 def app_from_env() -> ASGIApp:
@@ -88,10 +96,10 @@ def app_from_env() -> ASGIApp:
 
     ``capmock serve --workers N`` loads the fixtures into the store once, then starts
     the workers with ``CAPMOCK_STORE`` (the store URL; each worker serves the world the
-    store holds), ``CAPMOCK_TOKEN_SECRET`` (one secret, so that every worker accepts
-    the OAuth tokens any of them issued) and ``CAPMOCK_ADMIN_TOKEN``. When
-    ``CAPMOCK_FIXTURES`` names a file, it is loaded into the store first, as
-    ``capmock serve --fixtures`` does.
+    store holds), ``CAPMOCK_LIMITS`` (``mock_server/limits``), ``CAPMOCK_TOKEN_SECRET``
+    (one secret, so that every worker accepts the OAuth tokens any of them issued) and
+    ``CAPMOCK_ADMIN_TOKEN``. When ``CAPMOCK_FIXTURES`` names a file, it is loaded into
+    the store first, as ``capmock serve --fixtures`` does.
     """
     fixtures = os.environ.get(FIXTURES_ENV)
     store = open_store(
@@ -101,6 +109,7 @@ def app_from_env() -> ASGIApp:
         store=store,
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         token_secret=os.environ.get(TOKEN_SECRET_ENV) or None,
+        limits=Limits.from_environ(),
     )
 
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 
 from mock_server.auth import Authenticator, require_points
 from mock_server.errors import ApiError, Code
+from mock_server.lanes.routes import allowed_methods
 from mock_server.stores.base import Store
 
 logger = logging.getLogger("capmock")
@@ -54,7 +55,10 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
         assert isinstance(error, HTTPException)
         api_error = _from_http(request, error)
         world = await store.world()
-        return _envelope(api_error, api_error.status(world.error_status), error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request.url.path) or headers.get("Allow", "")
+        return _envelope(api_error, api_error.status(world.error_status), headers)
 
     def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         logger.error("unexpected error", exc_info=error)
@@ -92,10 +96,11 @@ def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
 def _envelope(
     error: ApiError, status: int, headers: Mapping[str, str] | None = None
 ) -> ConnexionResponse:
-    """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405."""
+    """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405
+    (every method the contract gives the path) and WWW-Authenticate on a 401."""
     return ConnexionResponse(
         status_code=status,
-        headers=dict(headers or {}),
+        headers={**(headers or {}), **error.challenge(status)},
         mimetype="application/json",
         content_type="application/json",
         body=json.dumps(error.envelope()),

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_server import contract
 from mock_server.auth import require_points
 from mock_server.errors import ApiError, Code
-from mock_server.lanes.validation import parse_json
+from mock_server.lanes.validation import parse_json, schema_view
 from mock_server.model import Principal
 from mock_server.operations.api import CapillaryApi
 
@@ -107,7 +107,7 @@ class FastLane:
             body = parse_json(raw)
         except ApiError:
             return None
-        return body if isinstance(body, dict) and self._body.is_valid(body) else None
+        return body if isinstance(body, dict) and self._body.is_valid(schema_view(body)) else None
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
