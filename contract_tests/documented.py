@@ -222,7 +222,7 @@ def error_cases(profile: Profile) -> list[Case]:
             9106,
             "an amount above 10^12",
             points(pointsToBeAdjusted="1000000000001"),
-            {"field": "pointsToBeAdjusted", "value": "1000000000001"},
+            {"field": "pointsToBeAdjusted", "value": '"1000000000001"'},
         ),
         (
             9107,
@@ -341,6 +341,8 @@ def not_covered(profile: Profile) -> dict[int, str]:
         9118: "the mock's admin API, outside the Capillary contract",
         9199: "the mock's internal error: no request must trigger it",
     }
+    limit = "a limit of the server (capmock serve options): tests/hostile checks it"
+    reasons.update({code: limit for code in (9130, 9131, 9132, 9133)})
     if profile.allow_negative_balance:
         reasons[8907] = "negative balances are allowed: the model-based tests check overdrafts"
     if profile.no_access is None:

@@ -4,9 +4,11 @@ safety rules."""
 
 from __future__ import annotations
 
+import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -14,7 +16,7 @@ import httpx
 from contract_tests.derive import CannotDeriveError, derive_profile
 from contract_tests.limits import Limits
 from contract_tests.profile import DEFAULT_PROFILE, Credentials, ProfileError, load_profile
-from contract_tests.target import ADMIN, Target, is_loopback
+from contract_tests.target import ADMIN, ADMIN_HEADER, Target, is_loopback
 
 
 class UsageError(Exception):
@@ -33,6 +35,12 @@ class Options:
     seed: int | None = None
     rate_limit: float | None = None
     max_requests: int | None = None
+    admin_token: str | None = field(default_factory=lambda: os.environ.get(ADMIN_TOKEN_ENV))
+    """Our own mock's admin token (``capmock serve --admin-token``), from the same
+    environment variable: it reads the mock's credentials and resets it."""
+
+
+ADMIN_TOKEN_ENV = "CAPMOCK_ADMIN_TOKEN"
 
 
 DRY_RUN_URL = "http://127.0.0.1:8080"
@@ -62,17 +70,20 @@ def build_target(options: Options, base_url: str) -> Target:
     if not options.dry_run:
         _check_reachable(base_url)
     admin = loopback and not options.dry_run and _is_capmock(base_url)
+    credentials = _credentials(options)
     try:
         if options.profile is not None:
             profile = load_profile(options.profile)
         elif admin:
-            fixtures = httpx.get(f"{base_url.rstrip('/')}{ADMIN}/fixtures", timeout=10).json()
-            profile = derive_profile(fixtures, f"derived from {base_url}{ADMIN}/fixtures")
+            profile = derive_profile(
+                _fixtures(base_url, options.admin_token),
+                f"derived from {base_url}{ADMIN}/fixtures",
+                credentials,
+            )
         else:
             profile = load_profile(DEFAULT_PROFILE)
     except (ProfileError, CannotDeriveError) as error:
         raise UsageError(str(error)) from None
-    credentials = _credentials(options)
     if credentials is not None:
         profile = profile.with_credentials(credentials)
     if options.allow_writes and not loopback and options.profile is None:
@@ -83,7 +94,22 @@ def build_target(options: Options, base_url: str) -> Target:
         limits=Limits(rate=options.rate_limit, max_requests=options.max_requests),
         writes_allowed=loopback or options.allow_writes,
         admin=admin,
+        admin_token=options.admin_token,
     )
+
+
+def _fixtures(base_url: str, admin_token: str | None) -> dict[str, Any]:
+    """Our own mock's fixtures; with its admin token, secrets included."""
+    url = f"{base_url.rstrip('/')}{ADMIN}/fixtures"
+    if admin_token:
+        response = httpx.get(
+            url, params={"secrets": "true"}, headers={ADMIN_HEADER: admin_token}, timeout=10
+        )
+        if response.status_code == 200:
+            fixtures: dict[str, Any] = response.json()
+            return fixtures
+    redacted: dict[str, Any] = httpx.get(url, timeout=10).json()
+    return redacted
 
 
 def _credentials(options: Options) -> Credentials | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         base_url = named_base_url(options)
         if base_url is None and not options.dry_run:
-            base_url = stack.enter_context(local_mock())
+            mock = stack.enter_context(local_mock())
+            base_url, options = mock.url, replace(options, admin_token=mock.admin_token)
         target = build_target(options, base_url or DRY_RUN_URL)
     except UsageError as error:
         stack.close()
