@@ -1,8 +1,9 @@
 """Request bodies within limits, before anything reads them.
 
 An ASGI middleware in front of both lanes: a body larger than the limit (announced by
-Content-Length, or counted as it arrives, chunked or not) is answered 413 (9130) as
-soon as it crosses the limit, without being buffered whole; a body that does not
+Content-Length, or counted as it arrives, chunked or not) is answered 413 (9130) once
+it crosses the limit, never buffered whole (what follows is dropped, for at most 1 s
+and 1 MiB, so that the client reads the answer); a body that does not
 arrive within the request timeout is answered 408 (9132). Only a body that arrived
 complete and within the limit reaches the app, replayed as it came.
 """
@@ -27,9 +28,11 @@ class BodyLimits:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         limit = self.limits.body_limit(scope["method"], scope["path"])
+        too_large = ApiError.of(Code.BODY_TOO_LARGE, limit=limit)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            return await _refuse(send, ApiError.of(Code.BODY_TOO_LARGE, limit=limit))
+            await _discard(receive)
+            return await _refuse(send, too_large)
         messages: list[Message] = []
         size = 0
         seconds = self.limits.request_timeout_seconds
@@ -41,12 +44,31 @@ class BodyLimits:
                     break  # the client left: the app sees it as it came
                 size += len(message.get("body", b""))
                 if size > limit:
-                    return await _refuse(send, ApiError.of(Code.BODY_TOO_LARGE, limit=limit))
+                    await _discard(receive)
+                    return await _refuse(send, too_large)
                 if not message.get("more_body", False):
                     break
         if waited.cancelled_caught:
             return await _refuse(send, ApiError.of(Code.REQUEST_TIMEOUT, seconds=f"{seconds:g}"))
         await self.app(scope, _replay(messages, receive), send)
+
+
+DISCARD_BYTES = 1024 * 1024
+DISCARD_SECONDS = 1.0
+
+
+async def _discard(receive: Receive) -> None:
+    """Read and drop what follows of a refused body, up to DISCARD_BYTES within
+    DISCARD_SECONDS, so that a client still sending gets to read the refusal: closing
+    on unread bytes resets the connection, and the answer with it. Beyond that budget
+    the connection is cut."""
+    dropped = 0
+    with anyio.move_on_after(DISCARD_SECONDS):
+        while dropped <= DISCARD_BYTES:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+            dropped += len(message.get("body", b""))
 
 
 def _content_length(scope: Scope) -> int | None:
