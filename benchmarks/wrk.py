@@ -1,14 +1,16 @@
-"""wrk: the Lua scripts that send the load, and the parser of wrk's report.
+"""wrk: the Lua script that sends the load and reports it as JSON, and the reader of that JSON.
 
-Standard library only and no imports from this package, so that the tests can load
-this file on its own (the test suite runs against the installed wheel, which does not
-ship ``benchmarks/``).
+The script's ``done(summary, latency, requests)`` hook prints one line of JSON after wrk's
+own text report: the request count, the duration, the errors by kind, the non-2xx/3xx
+count and the latency percentiles in µs. Standard library only.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, field
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 INSTALL_HINT = (
     "wrk is not installed. Install it with:\n"
@@ -17,37 +19,90 @@ INSTALL_HINT = (
     "then run the benchmarks again."
 )
 
-_UNIT_TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+SOCKET_ERRORS = ("connect", "read", "write", "timeout")
+PERCENTILES = ("p50", "p90", "p99", "max")
+
+DONE_HOOK = """\
+-- the report: one line of JSON after wrk's own, read by benchmarks/wrk.py
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %d, "duration_us": %d, "bytes": %d, ' ..
+    '"errors": {"connect": %d, "read": %d, "write": %d, "timeout": %d}, ' ..
+    '"non_2xx_3xx": %d, "latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d}}\\n',
+    summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.timeout, e.status,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
 
 
 class WrkOutputError(ValueError):
-    """wrk printed something this parser does not understand."""
+    """wrk's output holds no report from the done() hook, or one this reader does not know."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class WrkResult:
     requests: int
     duration_s: float
-    requests_per_s: float
-    latency_ms: dict[str, float] = field(default_factory=dict)  # "50" -> ms, "99" -> ms
-    non_2xx_3xx: int = 0
-    socket_errors: dict[str, int] = field(default_factory=dict)
+    latency_us: dict[str, int]  # PERCENTILES -> µs
+    non_2xx_3xx: int  # responses with a status of 400 or more (wrk's errors.status)
+    socket_errors: dict[str, int]  # SOCKET_ERRORS -> count
 
     @property
-    def p50_ms(self) -> float | None:
-        return self.latency_ms.get("50")
+    def requests_per_s(self) -> float:
+        return self.requests / self.duration_s if self.duration_s else 0.0
 
-    @property
-    def p99_ms(self) -> float | None:
-        return self.latency_ms.get("99")
+    def latency_ms(self, percentile: str) -> float:
+        return self.latency_us[percentile] / 1000.0
 
     @property
     def errors(self) -> int:
-        """Responses wrk counted as failed (status >= 400) plus socket errors."""
+        """Failed responses plus socket errors."""
         return self.non_2xx_3xx + sum(self.socket_errors.values())
 
-    def as_dict(self) -> dict:
-        return {**asdict(self), "p50_ms": self.p50_ms, "p99_ms": self.p99_ms}
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "duration_s": self.duration_s,
+            "requests_per_s": self.requests_per_s,
+            "latency_us": self.latency_us,
+            "p50_ms": self.latency_ms("p50"),
+            "p99_ms": self.latency_ms("p99"),
+            "non_2xx_3xx": self.non_2xx_3xx,
+            "socket_errors": self.socket_errors,
+        }
+
+
+def parse(output: str) -> WrkResult:
+    """The result in wrk's stdout: the last line, printed by :data:`DONE_HOOK`."""
+    lines = output.strip().splitlines()
+    try:
+        report = json.loads(lines[-1])
+        return WrkResult(
+            requests=_count(report["requests"]),
+            duration_s=_count(report["duration_us"]) / 1e6,
+            latency_us={key: _count(report["latency_us"][key]) for key in PERCENTILES},
+            non_2xx_3xx=_count(report["non_2xx_3xx"]),
+            socket_errors={key: _count(report["errors"][key]) for key in SOCKET_ERRORS},
+        )
+    except (IndexError, ValueError, KeyError, TypeError) as error:
+        raise WrkOutputError(f"no report from the done() hook in wrk's output:\n{output}") from (
+            error
+        )
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"not a count: {value!r}")
+    return value
+
+
+def command(url: str, script: Path, *, threads: int, connections: int, seconds: int) -> list[str]:
+    return [
+        *("wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s"),
+        *("--timeout", "10s", "-s", str(script), url),
+    ]
 
 
 def lua_string(text: str) -> str:
@@ -65,15 +120,18 @@ def lua_string(text: str) -> str:
     return "".join(out)
 
 
-def lua_script(method: str, body: str, headers: dict[str, str]) -> str:
-    """A wrk script that sends the same request on every call."""
+def _request_lines(method: str, body: str, headers: dict[str, str]) -> list[str]:
     lines = [
         "-- generated by benchmarks/wrk.py: one request, sent again and again",
         f"wrk.method = {lua_string(method)}",
         f"wrk.body = {lua_string(body)}",
     ]
-    lines += [f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()]
-    return "\n".join(lines) + "\n"
+    return lines + [f"wrk.headers[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items()]
+
+
+def lua_script(method: str, body: str, headers: dict[str, str]) -> str:
+    """A wrk script that sends the same request on every call and reports as JSON."""
+    return "\n".join(_request_lines(method, body, headers)) + "\n" + DONE_HOOK
 
 
 def lua_spread_script(
@@ -84,7 +142,7 @@ def lua_spread_script(
     count - 1``. Each wrk thread seeds its own generator differently."""
     before, after = path.split("{userId}", 1)
     lines = [
-        lua_script(method, body, headers).rstrip("\n"),
+        *_request_lines(method, body, headers),
         "-- spread: one userId at random per request",
         f"local before, after = {lua_string(before)}, {lua_string(after)}",
         f"local first, last = {first}, {first + count - 1}",
@@ -101,58 +159,4 @@ def lua_spread_script(
         "  return wrk.format(nil, before .. user .. after)",
         "end",
     ]
-    return "\n".join(lines) + "\n"
-
-
-def _ms(value: str, unit: str) -> float:
-    return float(value) * _UNIT_TO_MS[unit]
-
-
-_REQUESTS = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h),")
-_RPS = re.compile(r"^Requests/sec:\s*([\d.]+)\s*$")
-_PERCENTILE = re.compile(r"^\s*([\d.]+)%\s+([\d.]+)(us|ms|s|m|h)\s*$")
-_NON_2XX = re.compile(r"^\s*Non-2xx or 3xx responses:\s*(\d+)\s*$")
-_SOCKET = re.compile(
-    r"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)\s*$"
-)
-
-
-def parse_wrk(output: str) -> WrkResult:
-    """Parse the report of ``wrk --latency`` (wrk 4.x)."""
-    requests = duration = rps = None
-    latency: dict[str, float] = {}
-    non_2xx = 0
-    socket_errors: dict[str, int] = {}
-    in_distribution = False
-    for line in output.splitlines():
-        if "Latency Distribution" in line:
-            in_distribution = True
-            continue
-        if in_distribution:
-            match = _PERCENTILE.match(line)
-            if match:
-                key = match[1].rstrip("0").rstrip(".") if "." in match[1] else match[1]
-                latency[key] = _ms(match[2], match[3])
-                continue
-            in_distribution = False
-        if match := _REQUESTS.match(line):
-            requests = int(match[1])
-            duration = _ms(match[2], match[3]) / 1000.0
-        elif match := _RPS.match(line):
-            rps = float(match[1])
-        elif match := _NON_2XX.match(line):
-            non_2xx = int(match[1])
-        elif match := _SOCKET.match(line):
-            socket_errors = dict(
-                zip(("connect", "read", "write", "timeout"), map(int, match.groups()), strict=True)
-            )
-    if requests is None or duration is None or rps is None:
-        raise WrkOutputError(f"no request count or Requests/sec in wrk's output:\n{output}")
-    return WrkResult(
-        requests=requests,
-        duration_s=duration,
-        requests_per_s=rps,
-        latency_ms=latency,
-        non_2xx_3xx=non_2xx,
-        socket_errors=socket_errors,
-    )
+    return "\n".join(lines) + "\n" + DONE_HOOK

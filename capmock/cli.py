@@ -72,6 +72,8 @@ def main() -> None:
       capmock check my-world.yaml
     Check that a server honours the contract:
       capmock test --base-url http://127.0.0.1:8080
+    Check that a change of the contract keeps its clients working:
+      capmock compat --base origin/main openapi/capillary.yaml
     """
 
 
@@ -419,6 +421,98 @@ def test_command(
         max_requests=max_requests,
     )
     sys.exit(run(options, junit=junit, report=report))
+
+
+@main.command()
+@click.argument("contracts", nargs=-1, metavar="[OLD] NEW")
+@click.option(
+    "--base", metavar="REF", help="OLD is NEW's own path at this git ref, e.g. origin/main."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["ERR", "WARN"]),
+    default="ERR",
+    show_default=True,
+    help="Exit 1 when a finding is at least this severe.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "junit", "github"]),
+    default="text",
+    show_default=True,
+    help="github prints workflow annotations; junit a JUnit XML report.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of standard output.",
+)
+@click.option(
+    "--examples",
+    default=100,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Messages generated per search of the property check; 0 turns it off.",
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the property check.")
+def compat(
+    contracts: tuple[str, ...],
+    base: str | None,
+    fail_on: str,
+    fmt: str,
+    output: Path | None,
+    examples: int,
+    seed: int,
+) -> None:
+    """Say whether clients of the OLD contract break under the NEW one.
+
+    OLD and NEW are OpenAPI 3.0 files, or REF:path for a file at a git ref. Structural
+    rules (in the spirit of oasdiff's), the enums, the error catalogue (x-capmock-errors)
+    and a property-based check (requests valid under OLD sent to NEW, responses valid
+    under NEW read by OLD, one minimal example per break) each report findings of
+    severity ERR, WARN or INFO.
+
+    \b
+    Exit 0 compatible, 1 breaking (a finding at --fail-on or above), 2 usage error or a
+    contract that cannot be read: that is never reported as "no breaking changes".
+
+    \b
+    Examples:
+      capmock compat openapi/released/capillary.yaml openapi/capillary.yaml
+      capmock compat --base origin/main openapi/capillary.yaml --format github
+      capmock compat v1.0:openapi/capillary.yaml openapi/capillary.yaml --fail-on WARN
+    """
+    from contract_tests import compat as checker
+    from contract_tests.compat import render
+
+    if len(contracts) not in (1, 2) or (len(contracts) == 1) == (base is None):
+        raise click.UsageError("give OLD and NEW, or --base REF and NEW")
+    old, new = (None, contracts[0]) if len(contracts) == 1 else contracts
+
+    def progress(line: str) -> None:
+        click.echo(f"capmock compat: {line}", err=True)
+
+    try:
+        pair = checker.load_pair(old, new, base)
+        report = checker.compare(*pair, checker.Budget(examples, seed), progress)
+    except checker.CompatError as error:
+        click.echo(f"capmock compat: {error}", err=True)
+        _write(render.failure(fmt, str(error)), output)
+        sys.exit(EXIT_USAGE)
+    severity = checker.Severity[fail_on]
+    _write(render.RENDERERS[fmt](report, severity), output)
+    if output is not None:
+        progress(f"{render.summary(report, severity)}; report in {output}")
+    sys.exit(EXIT_FAILED if report.breaking(severity) else 0)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    elif text:
+        output.write_text(text, encoding="utf-8")
 
 
 def _load_or_exit(path: Path) -> World:

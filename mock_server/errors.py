@@ -169,3 +169,16 @@ class ApiError(Exception):
             "errors": [{"status": False, "code": int(self.code), "message": self.message}],
             "warnings": [],
         }
+
+
+class RuleError(ApiError):
+    """A refusal by one row of a rules table, with the reason in terms of the fixture data,
+    so that an explanation is the decision itself and cannot drift from the rules."""
+
+    def __init__(self, rule: int, code: Code, reason: str, **values: object) -> None:
+        super().__init__(code, MESSAGES[code].format(**values))
+        self.rule = rule
+        self.reason = reason
+
+    def explain(self) -> str:
+        return f"rule {self.rule} ({int(self.code)}): {self.reason}"

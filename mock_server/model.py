@@ -58,6 +58,10 @@ class Bucket:
     kind: str  # POINTS or CURRENCY
     name: str  # the category (REGULAR...) or the currency name
 
+    def describe(self) -> str:
+        """How explanations name it: ``REGULAR balance of program 973``."""
+        return f"{self.name} balance of program {self.program_id}"
+
     def key(self) -> str:
         """A stable text key, used by stores that persist balances."""
         return f"{self.program_id}:{self.kind}:{self.name}"

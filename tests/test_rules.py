@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from mock_server.errors import ApiError, Code
+from mock_server.errors import ApiError, Code, RuleError
 from mock_server.model import CURRENCY, POINTS, Award, Bucket, Customer, Program, Promotion, World
-from mock_server.rules.deduct import Deducted, Deduction, deduct
+from mock_server.rules.deduct import ROWS, Deducted, Deduction, deduct
 from mock_server.rules.money import balance_text, decimal_places
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -232,3 +234,95 @@ def test_balances_are_exact_decimals():
     balances = {Bucket(973, POINTS, "REGULAR"): Decimal("0.3")}
     outcome = ask("0.1", balances=balances)
     assert isinstance(outcome, Deducted) and outcome.balance == Decimal("0.2")
+
+
+def explain(outcome: Deducted | ApiError) -> str:
+    assert isinstance(outcome, RuleError | Deducted), f"no explanation on {outcome!r}"
+    return outcome.explain()
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"amount": "0"}, "rule 16 (8888): the amount is zero"),
+        (
+            {"amount": "10000000000001"},
+            "rule 12 (9106): pointsToBeAdjusted 10000000000001 is above 1000000000000",
+        ),
+        (
+            {"promotion_id": 79555, "promotion_identifier": "b86ca53f", "program_id": 973},
+            "rule 17 (9109): the request names both promotionId 79555 and promotionIdentifier "
+            "'b86ca53f'",
+        ),
+        (
+            {"promotion_identifier": "b86ca53f"},
+            "rule 18 (8887): promotionIdentifier 'b86ca53f' is given without programId",
+        ),
+        ({"user_id": 99}, "rule 19 (8015): no customer has userId 99"),
+        (
+            {"source": "ECOMMERCE"},
+            f"rule 19 (8015): customer {USER} is registered in [INSTORE]; the request's "
+            "source is ECOMMERCE",
+        ),
+        ({"promotion_id": 1}, "rule 20 (8874): no promotion has promotionId 1"),
+        (
+            {"promotion_id": 79555, "program_id": 974},
+            "rule 20 (8874): promotion 79555 is of program 973; the request names program 974",
+        ),
+        ({"award_id": 1}, "rule 21 (8877): no award has pointsAwardedId 1"),
+        (
+            {"award_id": 38768509, "award_ref_type": "bill_regular"},
+            f"rule 21 (8877): award 38768509 belongs to customer 2, not {USER}",
+        ),
+        (
+            {"award_id": 38768508, "award_ref_type": "bill_regular", "program_id": 974},
+            "rule 21 (8877): award 38768508 is of program 973; the request's program is 974",
+        ),
+        (
+            {"award_id": 38768508},
+            "rule 22 (9975): award 38768508 has the refType 'bill_regular'; the request gives none",
+        ),
+        ({"program_id": 976}, "rule 23 (1218): program 976 does not exist"),
+        (
+            {"program_id": 975},
+            f"rule 23 (1218): customer {USER} is enrolled in [973, 974], not in 975",
+        ),
+        (
+            {"currency": "gems"},
+            "rule 24 (8911): program 973 has the currencies [coins], not 'gems'",
+        ),
+        (
+            {"amount": "10.555"},
+            "rule 25 (8906): the amount 10.555 has 3 decimal places; program 973 allows 2",
+        ),
+        (
+            {"amount": "681"},
+            "rule 26 (8907): REGULAR balance of program 973 is 680.000; asked 681, and the "
+            "org does not allow negative balances",
+        ),
+        (
+            {"amount": "10.5"},
+            "success: REGULAR balance of program 973 was 680.000; 10.5 deducted; now 669.500",
+        ),
+    ],
+)
+def test_every_decision_says_why_in_terms_of_the_fixtures(fields, expected):
+    assert explain(ask(**fields)) == expected
+
+
+def test_the_rules_table_names_the_rows_the_rules_answer_with():
+    """The documented table and ``ROWS`` agree: row N of the table carries the code that
+    the rules report as row N, so an explanation points at the right line."""
+    root = Path(__file__).resolve().parents[1]
+    documents = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+    table = next(
+        text
+        for text in (document.read_text(encoding="utf-8") for document in documents)
+        if "## The rules, in the order they are checked" in text
+    )
+    rows = {
+        int(match[1]): match[2]
+        for match in re.finditer(r"^\| (\d+) \|[^|]*\| ([^|]*) \|", table, re.MULTILINE)
+    }
+    for code, row in ROWS.items():
+        assert str(int(code)) in rows[row], f"row {row} of the table does not show {int(code)}"

@@ -317,6 +317,33 @@ def test_every_code_has_a_message() -> None:
     assert set(MESSAGES) == set(Code)
 
 
+def test_error_catalogue_is_the_mocks() -> None:
+    """x-capmock-errors, which ``capmock compat`` compares, is what the mock answers."""
+    table = _load(CONTRACT)["x-capmock-errors"]
+    listed = {row["code"]: (row["status"], row["message"]) for row in table}
+    assert len(listed) == len(table)
+    assert listed == {int(code): (STATUS.get(code, 400), MESSAGES[code]) for code in Code}
+
+
+def test_error_catalogue_lists_the_code_enum() -> None:
+    enum = _schema("capillary", "ErrorItem")["properties"]["code"]["enum"]
+    assert [row["code"] for row in _load(CONTRACT)["x-capmock-errors"]] == enum
+
+
+def test_error_table_of_the_400_response_is_the_catalogue() -> None:
+    """The table people read (the 400 response's description) says what the catalogue says."""
+    rows = re.findall(
+        r"^\| (\d{4}) \| (.+?) \| .+ \|$",
+        _deduct_operation()["responses"]["400"]["description"],
+        re.M,
+    )
+    catalogue = {row["code"]: row for row in _load(CONTRACT)["x-capmock-errors"]}
+    assert len(rows) >= 20
+    for code, message in rows:
+        assert catalogue[int(code)]["message"] == message.replace("`", ""), code
+        assert catalogue[int(code)]["status"] == 400, code
+
+
 def test_admin_errors_use_the_same_envelope() -> None:
     envelope = _schema("capillary", "ErrorEnvelope")
     admin = [

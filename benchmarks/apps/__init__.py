@@ -1,6 +1,8 @@
 """Reference servers the harness measures capmock against."""
 
 import argparse
+from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 
@@ -13,7 +15,7 @@ FIXED_BODY = {
 }
 
 
-def serve(app: object, description: str) -> None:
+def serve(app: Callable[..., Any], description: str) -> None:
     """Serve ``app`` the way ``capmock serve`` does (capmock/cli.py's uvicorn.run call)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")

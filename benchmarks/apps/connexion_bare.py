@@ -14,7 +14,7 @@ from connexion.resolver import Resolver
 from benchmarks.apps import FIXED_BODY, serve
 
 
-async def handler(*_args: Any, **_kwargs: Any) -> tuple[dict, int]:
+async def handler(*_args: Any, **_kwargs: Any) -> tuple[dict[str, Any], int]:
     return FIXED_BODY, 200
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from mock_server.errors import ApiError, Code
+from mock_server.errors import Code, RuleError
 from mock_server.model import CURRENCY, POINTS, Bucket, World
-from mock_server.rules.money import MAX_AMOUNT, ZERO, decimal_places, plain
+from mock_server.rules.money import MAX_AMOUNT, ZERO, balance_text, decimal_places, plain
 
 ANY_SOURCE = "ALL"
 
@@ -59,36 +59,80 @@ class Deducted:
         what = "points" if self.bucket.kind == POINTS else self.bucket.name
         return f"{what} deducted successfully for the user "
 
+    def explain(self) -> str:
+        before = self.balance + self.entry.amount
+        return (
+            f"success: {self.bucket.describe()} was {balance_text(before)}; "
+            f"{plain(self.entry.amount)} deducted; now {balance_text(self.balance)}"
+        )
+
+
+ROWS: dict[Code, int] = {
+    Code.AMOUNT_TOO_LARGE: 12,
+    Code.AMOUNT_ZERO: 16,
+    Code.PROMOTION_ID_AND_IDENTIFIER: 17,
+    Code.PROGRAM_ID_REQUIRED: 18,
+    Code.CUSTOMER_NOT_FOUND: 19,
+    Code.INVALID_PROMOTION: 20,
+    Code.INVALID_AWARD: 21,
+    Code.INVALID_REF_TYPE: 22,
+    Code.NOT_ENROLLED: 23,
+    Code.UNKNOWN_CURRENCY: 24,
+    Code.TOO_MANY_DECIMALS: 25,
+    Code.INSUFFICIENT_BALANCE: 26,
+}
+"""The row of the rules table (docs/rules.md) each refusal of ``deduct`` comes from."""
+
+
+def _refuse(code: Code, reason: str, **values: object) -> RuleError:
+    return RuleError(ROWS[code], code, reason, **values)
+
 
 def deduct(
     world: World,
     request: Deduction,
     balances: Mapping[Bucket, Decimal],
     now: datetime,
-) -> Deducted | ApiError:
-    """Apply every business rule; return the deduction to store, or the refusal."""
+) -> Deducted | RuleError:
+    """Apply every business rule; return the deduction to store, or the refusal and why."""
     amount = request.amount
     if amount == ZERO:
-        return ApiError.of(Code.AMOUNT_ZERO)
+        return _refuse(Code.AMOUNT_ZERO, "the amount is zero")
     if amount > MAX_AMOUNT:
         field = "valueToBeAdjusted" if request.currency else "pointsToBeAdjusted"
-        return ApiError.of(Code.AMOUNT_TOO_LARGE, field=field, value=plain(amount))
+        return _refuse(
+            Code.AMOUNT_TOO_LARGE,
+            f"{field} {plain(amount)} is above {plain(MAX_AMOUNT)}",
+            field=field,
+            value=plain(amount),
+        )
     if request.promotion_id is not None and request.promotion_identifier is not None:
-        return ApiError.of(Code.PROMOTION_ID_AND_IDENTIFIER)
+        return _refuse(
+            Code.PROMOTION_ID_AND_IDENTIFIER,
+            f"the request names both promotionId {request.promotion_id} and "
+            f"promotionIdentifier {request.promotion_identifier!r}",
+        )
     if request.promotion_identifier is not None and request.program_id is None:
-        return ApiError.of(Code.PROGRAM_ID_REQUIRED)
+        return _refuse(
+            Code.PROGRAM_ID_REQUIRED,
+            f"promotionIdentifier {request.promotion_identifier!r} is given without programId",
+        )
 
     customer = world.customers.get(request.user_id)
-    if customer is None or (
-        request.source != ANY_SOURCE and request.source not in customer.sources
-    ):
-        return ApiError.of(Code.CUSTOMER_NOT_FOUND)
+    if customer is None:
+        return _refuse(Code.CUSTOMER_NOT_FOUND, f"no customer has userId {request.user_id}")
+    if request.source != ANY_SOURCE and request.source not in customer.sources:
+        return _refuse(
+            Code.CUSTOMER_NOT_FOUND,
+            f"customer {customer.user_id} is registered in [{', '.join(sorted(customer.sources))}]"
+            f"; the request's source is {request.source}",
+        )
 
     named_program = _check_promotion(world, request)
-    if isinstance(named_program, ApiError):
+    if isinstance(named_program, RuleError):
         return named_program
     award_program = _check_award(world, request, named_program)
-    if isinstance(award_program, ApiError):
+    if isinstance(award_program, RuleError):
         return award_program
 
     program_id = named_program if named_program is not None else award_program
@@ -97,19 +141,33 @@ def deduct(
     program = world.programs.get(program_id) if program_id is not None else None
     if program is None or program.id not in customer.programs:
         shown = program_id if program_id is not None else "null"
-        return ApiError.of(Code.NOT_ENROLLED, program_id=shown)
+        if program_id is None:
+            reason = "the request names no program and the fixtures have no default program"
+        elif program is None:
+            reason = f"program {program_id} does not exist"
+        else:
+            enrolled = ", ".join(str(p) for p in sorted(customer.programs))
+            reason = f"customer {customer.user_id} is enrolled in [{enrolled}], not in {program_id}"
+        return _refuse(Code.NOT_ENROLLED, reason, program_id=shown)
 
     if request.currency is not None:
         if request.currency not in program.currencies:
-            return ApiError.of(Code.UNKNOWN_CURRENCY, name=request.currency)
+            known = ", ".join(sorted(program.currencies))
+            return _refuse(
+                Code.UNKNOWN_CURRENCY,
+                f"program {program.id} has the currencies [{known}], not {request.currency!r}",
+                name=request.currency,
+            )
         bucket = Bucket(program.id, CURRENCY, request.currency)
     else:
         bucket = Bucket(program.id, POINTS, request.category)
 
     places = decimal_places(amount)
     if places > program.round_decimals:
-        return ApiError.of(
+        return _refuse(
             Code.TOO_MANY_DECIMALS,
+            f"the amount {plain(amount)} has {places} decimal places; program {program.id} "
+            f"allows {program.round_decimals}",
             places=places,
             decimals=program.round_decimals,
             program_id=program.id,
@@ -117,44 +175,66 @@ def deduct(
 
     available = balances.get(bucket, ZERO)
     if amount > available and not world.allow_negative_balance:
-        return ApiError.of(Code.INSUFFICIENT_BALANCE, amount=plain(amount))
+        return _refuse(
+            Code.INSUFFICIENT_BALANCE,
+            f"{bucket.describe()} is {balance_text(available)}; asked {plain(amount)}, and the "
+            "org does not allow negative balances",
+            amount=plain(amount),
+        )
 
     balance = available - amount
     entry = LedgerEntry(now, request.source, request.reason, bucket, amount, balance)
     return Deducted(bucket, balance, entry)
 
 
-def _check_promotion(world: World, request: Deduction) -> int | ApiError | None:
+def _check_promotion(world: World, request: Deduction) -> int | RuleError | None:
     """The program the request names (``programId``, else its promotion's), or 8874
     for a promotion that does not exist or is not of the named program."""
     if request.promotion_id is not None:
         promotion = world.promotions.get(request.promotion_id)
+        named = f"promotionId {request.promotion_id}"
     elif request.promotion_identifier is not None:
         promotion = world.promotions_by_identifier.get(request.promotion_identifier)
+        named = f"promotionIdentifier {request.promotion_identifier!r}"
     else:
         return request.program_id
-    if promotion is None or (
-        request.program_id is not None and promotion.program_id != request.program_id
-    ):
-        return ApiError.of(Code.INVALID_PROMOTION)
+    if promotion is None:
+        return _refuse(Code.INVALID_PROMOTION, f"no promotion has {named}")
+    if request.program_id is not None and promotion.program_id != request.program_id:
+        return _refuse(
+            Code.INVALID_PROMOTION,
+            f"promotion {promotion.id} is of program {promotion.program_id}; the request "
+            f"names program {request.program_id}",
+        )
     return promotion.program_id
 
 
 def _check_award(
     world: World, request: Deduction, named_program: int | None
-) -> int | ApiError | None:
+) -> int | RuleError | None:
     """The award's program, or 8877 for an award that is unknown, another customer's
     or of another program than the one named; 9975 when its ref type is missing or
     not the award's."""
     if request.award_id is None:
         return None
     award = world.awards.get(request.award_id)
-    if (
-        award is None
-        or award.user_id != request.user_id
-        or (named_program is not None and award.program_id != named_program)
-    ):
-        return ApiError.of(Code.INVALID_AWARD)
+    if award is None:
+        return _refuse(Code.INVALID_AWARD, f"no award has pointsAwardedId {request.award_id}")
+    if award.user_id != request.user_id:
+        return _refuse(
+            Code.INVALID_AWARD,
+            f"award {award.id} belongs to customer {award.user_id}, not {request.user_id}",
+        )
+    if named_program is not None and award.program_id != named_program:
+        return _refuse(
+            Code.INVALID_AWARD,
+            f"award {award.id} is of program {award.program_id}; the request's program is "
+            f"{named_program}",
+        )
     if request.award_ref_type != award.ref_type:
-        return ApiError.of(Code.INVALID_REF_TYPE)
+        given = "none" if request.award_ref_type is None else repr(request.award_ref_type)
+        return _refuse(
+            Code.INVALID_REF_TYPE,
+            f"award {award.id} has the refType {award.ref_type!r}; the request gives {given}",
+        )
     return award.program_id
