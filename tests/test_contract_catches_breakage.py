@@ -68,7 +68,19 @@ def test_capmock_test_exits_1_with_curl_response_and_expectation(
     double = next(b for b in BROKEN if b.name == "deducted twice")
     url = served(double.app())
     result = subprocess.run(
-        [sys.executable, "-m", "capmock", "test", "--base-url", url, "--max-examples", "5"],
+        # the mock shows its credentials only to its admin token: given here instead
+        [
+            sys.executable,
+            "-m",
+            "capmock",
+            "test",
+            "--base-url",
+            url,
+            "--max-examples",
+            "5",
+            "--auth",
+            "store.server:server123",
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},

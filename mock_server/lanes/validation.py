@@ -155,11 +155,9 @@ def parse_json(raw: bytes, encoding: str = "utf-8") -> Any:
     surrogate such as ``\\ud800``, which no text can hold).
     """
     try:
+        text = raw.decode(encoding)
         body = json.loads(
-            raw.decode(encoding),
-            parse_float=Decimal,
-            parse_int=_int,
-            parse_constant=_refuse_constant,
+            text, parse_float=Decimal, parse_int=_int, parse_constant=_refuse_constant
         )
     except UnicodeDecodeError:
         raise ApiError.of(
@@ -171,7 +169,7 @@ def parse_json(raw: bytes, encoding: str = "utf-8") -> Any:
         raise ApiError.of(Code.MALFORMED_JSON, detail="nested too deeply") from None
     except ValueError as error:
         raise ApiError.of(Code.MALFORMED_JSON, detail=_first_line(str(error))) from None
-    if _SURROGATE_ESCAPE.search(raw):
+    if _SURROGATE_ESCAPE.search(text):
         half = _lone_surrogate(body)
         if half is not None:
             raise ApiError.of(
@@ -181,7 +179,7 @@ def parse_json(raw: bytes, encoding: str = "utf-8") -> Any:
     return body
 
 
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

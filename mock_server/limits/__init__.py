@@ -47,11 +47,9 @@ class Limits:
         return cls(**json.loads(text)) if text else cls()
 
     def body_limit(self, method: str, path: str) -> int:
-        return (
-            self.max_fixture_bytes
-            if (method, path) == ("PUT", FIXTURES_PATH)
-            else (self.max_body_bytes)
-        )
+        if (method, path) == ("PUT", FIXTURES_PATH):
+            return self.max_fixture_bytes
+        return self.max_body_bytes
 
 
 def parse_size(text: str) -> int:
@@ -61,6 +59,6 @@ def parse_size(text: str) -> int:
     number = text.strip().upper()
     digits = number.rstrip("KMIB")
     unit = number[len(digits) :]
-    if not digits.strip().isdigit() or unit not in units:
+    if not digits.strip().isdigit() or unit not in units or int(digits) == 0:
         raise ValueError(f"{text!r} is not a size (examples: 65536, 64KiB, 16MiB)")
     return int(digits) * units[unit]

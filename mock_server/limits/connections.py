@@ -30,6 +30,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from mock_server.errors import ApiError, Code
 from mock_server.limits import Limits
 
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 1024 * 1024
 RESERVED_FILES = 64
 """Descriptors kept for everything but connections: the store, logs, the listening socket."""
 
@@ -79,6 +81,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_size = 0
         self._tail = b""
         self._refused = False
+        self._linger = LINGER_BYTES
         self._idle_since = 0.0
         self._head_timer: asyncio.TimerHandle | None = None
 
@@ -93,7 +96,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._refused:
+        if self._refused:  # lingering after a refusal: what the client still sends is dropped
+            self._linger -= len(data)
+            if self._linger < 0:
+                self._close_silently()
             return
         if self._head_open:
             before = self._head_size
@@ -163,11 +169,16 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         return True
 
     def _refuse(self, error: ApiError) -> None:
+        """Answer and close, lingering: closing with unread bytes would reset the
+        connection and lose the answer, so the client's bytes are read and dropped for
+        LINGER_SECONDS or up to LINGER_BYTES after the answer is sent."""
         self._refused = True
         self._cancel_head_timer()
         if not self.transport.is_closing():
             self.transport.write(envelope(error))
-            self.transport.close()
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self.loop.call_later(LINGER_SECONDS, self._close_silently)
 
 
 def bound(limits: Limits) -> type[LimitedHttpToolsProtocol]:

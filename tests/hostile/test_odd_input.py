@@ -174,8 +174,8 @@ def test_secrets_are_shown_to_the_admin_token(served: Callable[[object], str]) -
     assert plain["users"][0]["password"] == "<redacted>"
     shown = httpx.get(f"{url}/__admin/fixtures", params={"secrets": "true"}, headers=token)
     assert shown.json()["users"][0]["password"] == "server123"
-    wrong = httpx.get(f"{url}/__admin/fixtures", params={"secrets": "true"}, headers={
-        "X-CAPMOCK-ADMIN-TOKEN": "guess"})  # fmt: skip
+    guess = {"X-CAPMOCK-ADMIN-TOKEN": "guess"}
+    wrong = httpx.get(f"{url}/__admin/fixtures", params={"secrets": "true"}, headers=guess)
     assert envelope(wrong)[:2] == (401, 9117)
     assert SEED_USER in {c["userId"] for c in shown.json()["customers"]}
     ledger.check()
