@@ -1,5 +1,5 @@
-"""``python -m capmock`` runs the ``capmock`` command."""
+"""``python -m capmock`` runs the ``capmock`` command (and names itself so in messages)."""
 
 from capmock.cli import main
 
-main()
+main(prog_name="capmock")

@@ -7,10 +7,9 @@ broke the contract), 2 the command was used wrongly (bad option, bad fixture fil
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import os
-import secrets
-import socket
 import sys
 import warnings
 from pathlib import Path
@@ -19,10 +18,12 @@ from typing import TYPE_CHECKING
 import click
 
 from capmock import __version__
+from capmock.command import EXIT_FAILED, EXIT_USAGE, CapmockGroup, fail
 from capmock.net import is_loopback_host
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.limits import Limits, parse_size
 from mock_server.model import World
+from mock_server.stores.base import LEDGER_TOTAL
 
 # Connexion imports Starlette's test client at start-up, which warns about httpx: noise
 # for someone starting a mock, and nothing they could act on.
@@ -33,11 +34,7 @@ if TYPE_CHECKING:
 
     from mock_server.stores.base import Store
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
 APP_FACTORY = "mock_server.app:app_from_env"
-PROTOCOL = "mock_server.limits.connections:LimitedHttpToolsProtocol"
-"""What each worker speaks HTTP with (its limits come from CAPMOCK_LIMITS)."""
 DEFAULTS = Limits()
 
 
@@ -60,20 +57,29 @@ class Size(click.ParamType):  # type: ignore[type-arg]
 SIZE = Size()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    "capmock",
+    cls=CapmockGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, prog_name="capmock")
 def main() -> None:
     """Mock and contract-test Capillary's negativePointsAdjustment API.
 
     \b
-    Start the mock on the default fixtures:
+    Start the mock on the default fixtures (Ctrl+C stops it):
       capmock serve
+    Write starter fixtures and a test profile to this folder, then serve them:
+      capmock init && capmock serve --fixtures capmock-fixtures.yaml
     Check a fixture file you wrote:
       capmock check my-world.yaml
     Check that a server honours the contract:
       capmock test --base-url http://127.0.0.1:8080
     Check that a change of the contract keeps its clients working:
       capmock compat --base origin/main openapi/capillary.yaml
+
+    Errors read "capmock SUBCOMMAND: problem" on stderr. Exit codes: 0 success, 1 the
+    work failed (the port is in use, the target broke the contract), 2 wrong usage.
     """
 
 
@@ -87,7 +93,18 @@ def main() -> None:
     help="YAML or JSON file describing programs, customers, balances and credentials.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on; 0 picks a free one (the real port is printed).",
+)
+@click.option(
+    "--port-file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Once listening, write the port to this file (for scripts; with --port 0).",
+)
 @click.option(
     "--store",
     "store_url",
@@ -112,7 +129,24 @@ def main() -> None:
     help="Token the admin API (/__admin) demands in X-CAPMOCK-ADMIN-TOKEN. "
     "Required when --host is not a loopback address. [env: CAPMOCK_ADMIN_TOKEN]",
 )
-@click.option("--access-log/--no-access-log", default=False, help="Log every request.")
+@click.option(
+    "--token-secret",
+    envvar="CAPMOCK_TOKEN_SECRET",
+    help="Secret OAuth tokens are signed with. By default a sqlite or redis store holds "
+    "one, so every worker and replica sharing the store accepts the tokens any of them "
+    "issued; give the same secret to mocks that share no store. [env: CAPMOCK_TOKEN_SECRET]",
+)
+@click.option(
+    "--ledger-entries",
+    default=LEDGER_TOTAL,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="CAPMOCK_LEDGER_ENTRIES",
+    help="Ledger entries the memory and sqlite stores keep for all customers together: "
+    "those of the newest deductions (each customer keeps at most 1,000). "
+    "[env: CAPMOCK_LEDGER_ENTRIES]",
+)
+@click.option("--access-log/--no-access-log", default=False, help="Log every request on stdout.")
 @click.option(
     "--max-body-size",
     type=SIZE,
@@ -164,9 +198,12 @@ def serve(
     fixtures_path: Path,
     host: str,
     port: int,
+    port_file: Path | None,
     store_url: str,
     workers: int,
     admin_token: str | None,
+    token_secret: str | None,
+    ledger_entries: int,
     access_log: bool,
     max_body_size: int,
     max_fixture_size: int,
@@ -181,6 +218,7 @@ def serve(
     Examples:
       capmock serve
       capmock serve --fixtures my-world.yaml --port 9000
+      capmock serve --port 0 --port-file capmock.port &
       capmock serve --host 0.0.0.0 --admin-token s3cret
       capmock serve --store sqlite:///capmock.db --workers 4
       capmock serve --store redis://127.0.0.1:6379/0 --workers 2
@@ -192,6 +230,8 @@ def serve(
         'http://127.0.0.1:8080/v2/customers/388034468/negativePointsAdjustment?source=INSTORE'
 
     \b
+    The mock is stateful: every deduction stays deducted until
+    POST /__admin/reset puts the balances back to the fixtures'.
     A sqlite or redis store that already holds the same fixtures keeps its balances and
     ledger (a restart, another replica); other fixtures replace it and start afresh.
 
@@ -200,15 +240,9 @@ def serve(
     GET /__admin/fixtures hides passwords and secrets; with ?secrets=true it shows
     them to a caller sending the --admin-token (never on a mock without one).
     """
-    import uvicorn
-
-    from mock_server.limits import LIMITS_ENV, Limits
-    from mock_server.limits.connections import (
-        bound,
-        connection_limit,
-        raise_open_files_limit,
-        server_options,
-    )
+    from capmock import serving
+    from mock_server.limits import LIMITS_ENV
+    from mock_server.limits.connections import connection_limit, raise_open_files_limit
     from mock_server.stores.open import MEMORY_URLS
 
     world = _load_or_exit(fixtures_path)
@@ -223,9 +257,11 @@ def serve(
             "would keep its own balances, so a customer's balance would depend on which "
             "worker answered. Use --store sqlite:///capmock.db or --store redis://host:6379/0."
         )
-    if not _port_free(host, port):
-        click.echo(f"capmock: cannot listen on {host}:{port}: the port is in use", err=True)
-        sys.exit(EXIT_FAILED)
+    try:
+        sock = serving.listen(host, port)
+    except serving.PortInUseError as error:
+        reason = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror
+        fail(f"cannot listen on {host}:{port}: {reason}")
 
     limits = Limits(
         max_body_bytes=max_body_size,
@@ -236,12 +272,15 @@ def serve(
         max_connections=max_connections,
     )
     open_files = raise_open_files_limit()  # workers inherit it
-    store = _open_store_or_exit(store_url, world)
+    store = _open_store_or_exit(store_url, world, ledger_entries)
+    port = serving.bound_port(sock)
     base = f"http://{_url_host(host)}:{port}"
+    token_note = " (token required)" if admin_token else ""
     click.echo(f"capmock {__version__}: {_summary(world)} from {fixtures_path}")
     click.echo(f"  API        {base}/v2/customers/{{userId}}/negativePointsAdjustment")
     click.echo(f"  Swagger UI {base}/ui/")
-    click.echo(f"  Admin      {base}/__admin/health" + (" (token required)" if admin_token else ""))
+    click.echo(f"  Admin      {base}/__admin/health{token_note}")
+    click.echo(f"  Reset      POST {base}/__admin/reset puts every balance back")
     click.echo(f"  Store      {_store_line(store_url, store)}")
     if workers > 1:
         click.echo(f"  Workers    {workers}")
@@ -250,41 +289,42 @@ def serve(
             f"  Connections at most {connection_limit(limits, open_files)} per worker "
             f"(the open-files limit is {open_files})"
         )
-    click.echo("Press Ctrl+C to stop.")
     app: ASGIApp | str = APP_FACTORY
     if workers == 1:
         from mock_server.app import create_app
 
-        app = create_app(store=store, admin_token=admin_token, limits=limits)
+        app = create_app(
+            store=store, admin_token=admin_token, token_secret=token_secret, limits=limits
+        )
         gc.freeze()  # the fixtures live as long as the server: keep them out of collections
     else:
         asyncio.run(store.close())  # each worker opens its own connection
-        _configure_workers(store_url, admin_token)
+        _configure_workers(store_url, admin_token, token_secret, ledger_entries)
         os.environ[LIMITS_ENV] = limits.to_environ()
-    uvicorn.run(
-        app,
-        factory=workers > 1,
-        workers=workers,
-        host=host,
-        port=port,
-        access_log=access_log,
-        log_level="warning",
-        proxy_headers=False,  # nothing to rewrite: a mock is not behind a proxy
-        server_header=False,
-        http=bound(limits) if workers == 1 else PROTOCOL,
-        **server_options(limits),
-    )
+    if port_file is not None:  # the socket listens: a request from now on waits for an answer
+        _write_port_file(port_file, port)
+        click.echo(f"  Port file  {port_file}")
+    click.echo("Press Ctrl+C to stop.")
+    serving.run(app, sock, workers=workers, access_log=access_log, limits=limits)
 
 
-def _open_store_or_exit(url: str, world: World) -> Store:
+def _write_port_file(path: Path, port: int) -> None:
+    from capmock import serving
+
+    try:
+        serving.write_port_file(path, port)
+    except OSError as error:
+        fail(f"cannot write the port file {path}: {error.strerror}", EXIT_USAGE)
+
+
+def _open_store_or_exit(url: str, world: World, ledger_entries: int) -> Store:
     from mock_server.stores.base import StoreError
     from mock_server.stores.open import open_store
 
     try:
-        return open_store(url, world)
+        return open_store(url, world, ledger_total=ledger_entries)
     except StoreError as error:
-        click.echo(f"capmock: cannot use the store {error}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"cannot use the store {error}", EXIT_USAGE)
 
 
 def _store_line(url: str, store: Store) -> str:
@@ -297,17 +337,21 @@ def _store_line(url: str, store: Store) -> str:
     return f"{redacted(url)} (fixtures loaded: balances start from them)"
 
 
-def _configure_workers(store_url: str, admin_token: str | None) -> None:
-    """The environment ``app_from_env`` reads in each worker process."""
+def _configure_workers(
+    store_url: str, admin_token: str | None, token_secret: str | None, ledger_entries: int
+) -> None:
+    """The environment ``app_from_env`` reads in each worker process. Without a token
+    secret, the workers sign tokens with the one the shared store holds."""
     from mock_server import app
 
     os.environ[app.STORE_ENV] = store_url
-    os.environ[app.TOKEN_SECRET_ENV] = secrets.token_hex(32)
+    os.environ[app.LEDGER_ENTRIES_ENV] = str(ledger_entries)
     os.environ.pop(app.FIXTURES_ENV, None)  # loaded once, above: workers serve the store's
-    if admin_token:
-        os.environ[app.ADMIN_TOKEN_ENV] = admin_token
-    else:
-        os.environ.pop(app.ADMIN_TOKEN_ENV, None)
+    for name, value in ((app.ADMIN_TOKEN_ENV, admin_token), (app.TOKEN_SECRET_ENV, token_secret)):
+        if value:
+            os.environ[name] = value
+        else:
+            os.environ.pop(name, None)
 
 
 @main.command()
@@ -316,6 +360,37 @@ def check(fixtures_path: Path) -> None:
     """Check a fixture file and say what it defines, or every problem in it."""
     world = _load_or_exit(fixtures_path)
     click.echo(f"{fixtures_path}: OK, {_summary(world)}")
+
+
+@main.command()
+@click.argument(
+    "folder",
+    default=".",
+    type=click.Path(file_okay=False, exists=True, writable=True, path_type=Path),
+)
+@click.option("--force", is_flag=True, help="Overwrite the files if they exist.")
+def init(folder: Path, force: bool) -> None:
+    """Write starter fixtures and a target profile to FOLDER (default: here).
+
+    \b
+    capmock-fixtures.yaml  a commented copy of the default world: edit it, then
+                           capmock serve --fixtures capmock-fixtures.yaml
+    capmock-profile.yaml   what capmock test expects on the target; it describes the
+                           starter fixtures as written: capmock test --profile ...
+
+    Existing files are left alone (exit 1) unless --force is given.
+    """
+    from capmock.starter import StarterExistsError, write_starter
+
+    try:
+        starter = write_starter(folder, force=force)
+    except StarterExistsError as error:
+        fail(f"{error}: --force overwrites")
+    except OSError as error:
+        fail(f"cannot write to {folder}: {error.strerror}")
+    click.echo(f"wrote {starter.fixtures} and {starter.profile}")
+    click.echo(f"next: capmock check {starter.fixtures}")
+    click.echo(f"      capmock serve --fixtures {starter.fixtures}")
 
 
 @main.command("test")
@@ -392,17 +467,9 @@ def test_command(
       capmock test --base-url https://eu.api.capillarytech.com --profile my-org.yaml \\
         --oauth KEY:SECRET --allow-writes --rate-limit 5/s --max-requests 500
     """
-    try:
-        from contract_tests.limits import parse_rate
-        from contract_tests.options import Options
-        from contract_tests.runner import run
-    except ImportError as error:
-        click.echo(
-            f"capmock test needs the test extra ({error.name} is missing): "
-            "pip install 'capmock[test]'",
-            err=True,
-        )
-        sys.exit(EXIT_USAGE)
+    from contract_tests.limits import parse_rate
+    from contract_tests.options import Options
+    from contract_tests.runner import run
 
     try:
         rate = parse_rate(rate_limit) if rate_limit else None
@@ -521,8 +588,7 @@ def _load_or_exit(path: Path) -> World:
     try:
         return load_fixtures(path)
     except FixtureError as error:
-        click.echo(f"capmock: the fixtures were refused:\n{error}", err=True)
-        sys.exit(EXIT_USAGE)
+        fail(f"the fixtures were refused:\n{error}", EXIT_USAGE)
 
 
 def _summary(world: World) -> str:
@@ -535,15 +601,3 @@ def _summary(world: World) -> str:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
-
-
-def _port_free(host: str, port: int) -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        if os.name != "nt":
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True

@@ -27,18 +27,14 @@ def derive_profile(
     programs = {p["id"]: p for p in fixtures.get("programs", [])}
     default = next((p for p in programs.values() if p.get("default")), None)
     if default is None:
-        raise CannotDeriveError("the fixtures have no default program")
+        raise CannotDeriveError(_cannot(["a program marked default: true"]))
+    program = f"program {default['id']}"
     currencies = [c["name"] for c in default.get("alternateCurrencies", [])]
     promotion = next(
         (p for p in fixtures.get("promotions", []) if p["programId"] == default["id"]), None
     )
     users = [u for u in fixtures.get("users", []) if "points" in u.get("accessGroups", [])]
     clients = [c for c in fixtures.get("oauthClients", []) if "points" in c.get("accessGroups", [])]
-    if not currencies or promotion is None or not (users or clients):
-        raise CannotDeriveError(
-            f"program {default['id']} needs a currency and a promotion, and the fixtures a user "
-            "or OAuth client with the points access group"
-        )
     awards = [a for a in fixtures.get("pointsAwards", []) if a["programId"] == default["id"]]
     enrolled = {
         c["userId"]: c
@@ -46,8 +42,18 @@ def derive_profile(
         if any(e["programId"] == default["id"] for e in c.get("enrollments", []))
     }
     award = next((a for a in awards if a["userId"] in enrolled), None)
-    if award is None:
-        raise CannotDeriveError(f"no customer of program {default['id']} has a points award in it")
+    missing = [
+        need
+        for need, present in (
+            (f"an alternate currency in {program}", currencies),
+            (f"a promotion of {program}", promotion),
+            ("a user or OAuth client with the points access group", users or clients),
+            (f"a points award of {program} to a customer enrolled in it", award),
+        )
+        if not present
+    ]
+    if missing or award is None or promotion is None:  # the last two: missing names them
+        raise CannotDeriveError(_cannot(missing))
     customer = enrolled[award["userId"]]
     taken_ids = {c["userId"] for c in fixtures.get("customers", [])}
     no_access = [u for u in fixtures.get("users", []) if "points" not in u.get("accessGroups", [])]
@@ -84,3 +90,11 @@ def derive_profile(
             "basic": {"username": no_access[0]["username"], "password": no_access[0]["password"]}
         }
     return profile_from_document(document, origin)
+
+
+def _cannot(missing: list[str]) -> str:
+    return (
+        "cannot derive a test profile from the mock's fixtures: they lack "
+        + "; ".join(missing)
+        + " (add what is missing to the fixtures, or give --profile)"
+    )

@@ -339,6 +339,9 @@ def not_covered(profile: Profile) -> dict[int, str]:
         9111: "an unknown path: not an operation of the contract",
         9117: "the mock's admin API, outside the Capillary contract",
         9118: "the mock's admin API, outside the Capillary contract",
+        9190: "the mock's store being unavailable: no request can cause it",
+        9191: "the mock's store failing during a write: no request can cause it",
+        9192: "a body cut short: the client that sent it is gone and reads no answer",
         9199: "the mock's internal error: no request must trigger it",
     }
     limit = "a limit of the server (capmock serve options): tests/hostile checks it"

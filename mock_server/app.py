@@ -4,7 +4,6 @@ fast lane. The only module that wires the parts together."""
 from __future__ import annotations
 
 import os
-import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -12,6 +11,7 @@ from typing import Any
 
 import connexion
 from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from starlette.types import ASGIApp
 
@@ -28,14 +28,16 @@ from mock_server.limits.body import BodyLimits
 from mock_server.model import World
 from mock_server.operations.api import CapillaryApi
 from mock_server.runtime import Runtime
-from mock_server.stores.base import Store
+from mock_server.stores.base import LEDGER_TOTAL, Store, world_or_last
 from mock_server.stores.memory import MemoryStore
 from mock_server.stores.open import open_store
+from mock_server.swagger import ContractDocuments, Served
 
 STORE_ENV = "CAPMOCK_STORE"
 FIXTURES_ENV = "CAPMOCK_FIXTURES"
 ADMIN_TOKEN_ENV = "CAPMOCK_ADMIN_TOKEN"
 TOKEN_SECRET_ENV = "CAPMOCK_TOKEN_SECRET"
+LEDGER_ENTRIES_ENV = "CAPMOCK_LEDGER_ENTRIES"
 
 
 def create_app(
@@ -54,6 +56,8 @@ def create_app(
     Give either the ``world`` (kept in a memory store) or a ``store`` holding one; the
     app closes the store when it shuts down.
     ``token_secret`` signs OAuth tokens; workers that share it accept each other's.
+    Without it, the store's secret is used: a shared store (sqlite, redis) holds one for
+    every worker and replica that uses it.
     ``fast_lane`` serves valid deductions without Connexion's per-request machinery
     (see ``lanes/fast.py``); turn it off to have Connexion see every request, e.g. to
     validate responses against the contract. ``limits`` bounds request bodies (the
@@ -63,13 +67,14 @@ def create_app(
         if world is None:
             raise ValueError("create_app needs a world or a store")
         store = MemoryStore(world)
-    auth = Authenticator(store.world, token_secret or secrets.token_hex(32), clock)
+    auth = Authenticator(lambda: world_or_last(store), token_secret or store.token_secret, clock)
     runtime = Runtime(store=store, auth=auth, admin_token=admin_token, clock=clock)
 
     app = connexion.AsyncApp(__name__, lifespan=_closing(store))
     common: dict[str, Any] = {
         "validator_map": VALIDATOR_MAP,
         "validate_responses": validate_responses,
+        "swagger_ui_options": SwaggerUIOptions(serve_spec=False),  # ContractDocuments does
     }
     api = CapillaryApi(runtime)
     app.add_api(
@@ -85,7 +90,14 @@ def create_app(
     )
     app.add_middleware(PathParameterGuard, position=MiddlewarePosition.BEFORE_ROUTING)
     install_error_handlers(app, store)
-    lanes: ASGIApp = RelativeRedirects(app)
+    documented = ContractDocuments(
+        app,
+        [
+            Served(CONTRACT, "this capmock (the address of this page)"),
+            Served(ADMIN_CONTRACT, "this capmock's admin API"),
+        ],
+    )
+    lanes: ASGIApp = RelativeRedirects(documented)
     if fast_lane:
         lanes = FastLane(lanes, api)
     return BodyLimits(MediaTypes(lanes), limits or Limits())
@@ -96,14 +108,18 @@ def app_from_env() -> ASGIApp:
 
     ``capmock serve --workers N`` loads the fixtures into the store once, then starts
     the workers with ``CAPMOCK_STORE`` (the store URL; each worker serves the world the
-    store holds), ``CAPMOCK_LIMITS`` (``mock_server/limits``), ``CAPMOCK_TOKEN_SECRET``
-    (one secret, so that every worker accepts the OAuth tokens any of them issued) and
-    ``CAPMOCK_ADMIN_TOKEN``. When ``CAPMOCK_FIXTURES`` names a file, it is loaded into
-    the store first, as ``capmock serve --fixtures`` does.
+    store holds), ``CAPMOCK_LEDGER_ENTRIES``, ``CAPMOCK_LIMITS`` (``mock_server/limits``),
+    ``CAPMOCK_ADMIN_TOKEN`` and, when it was given, ``CAPMOCK_TOKEN_SECRET`` (else every
+    worker signs OAuth tokens with the secret the shared store holds). When
+    ``CAPMOCK_FIXTURES`` names a file, it is loaded into the store first, as ``capmock
+    serve --fixtures`` does.
     """
     fixtures = os.environ.get(FIXTURES_ENV)
+    entries = os.environ.get(LEDGER_ENTRIES_ENV)
     store = open_store(
-        os.environ.get(STORE_ENV, "memory"), load_fixtures(fixtures) if fixtures else None
+        os.environ.get(STORE_ENV, "memory"),
+        load_fixtures(fixtures) if fixtures else None,
+        ledger_total=int(entries) if entries else LEDGER_TOTAL,
     )
     return create_app(
         store=store,

@@ -2,7 +2,9 @@
 
 Basic auth carries ``username:md5hex(password)``, as Capillary's clients send it.
 OAuth tokens are signed JWTs, so that every worker sharing a secret accepts the
-tokens any of them issued.
+tokens any of them issued. A token is signed with a key derived from that secret and
+from its client's own secret, so that new fixtures that change a client's secret (or
+remove the client) make its earlier tokens invalid.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from mock_server.errors import ApiError, Code
 from mock_server.model import Principal, World
 
 POINTS_GROUP = "points"
+HINT_HEADER = "X-Capmock-Hint"
+CLEAR_PASSWORD_HINT = "the password must be sent as md5hex(password)"
 
 
 @lru_cache(maxsize=4096)
@@ -26,6 +30,19 @@ def md5hex(password: str) -> str:
     """What a Capillary client sends in place of its password (cached: it is asked for
     on every Basic-auth request)."""
     return hashlib.md5(password.encode("utf-8")).hexdigest()
+
+
+class ClearPasswordError(ApiError):
+    """Capillary's 9113 for a Basic password that is a user's clear password rather than
+    its MD5: the most common mistake, so the mock names it (``HINT_HEADER``, a log line)."""
+
+    def __init__(self, username: str) -> None:
+        refusal = ApiError.of(Code.AUTHENTICATION_FAILED)
+        super().__init__(refusal.code, refusal.message)
+        self.username = username
+
+    def headers(self) -> dict[str, str]:
+        return {**super().headers(), HINT_HEADER: CLEAR_PASSWORD_HINT}
 
 
 class Authenticator:
@@ -45,6 +62,8 @@ class Authenticator:
         user = (await self._world()).users.get(username)
         expected = md5hex(user.secret) if user else ""
         if user is None or not _same(expected, password_md5.lower()):
+            if user is not None and _same(user.secret, password_md5):
+                raise ClearPasswordError(username)
             raise ApiError.of(Code.AUTHENTICATION_FAILED)
         return user
 
@@ -57,13 +76,17 @@ class Authenticator:
         ttl = world.token_ttl_seconds
         now = int(self._clock())
         claims = {"sub": key, "iat": now, "exp": now + ttl}
-        return jwt.encode(claims, self._secret, algorithm="HS256"), ttl
+        return jwt.encode(claims, self._signing_key(client), algorithm="HS256"), ttl
 
     async def token(self, token: str) -> Principal:
         try:
+            subject = jwt.decode(token, options={"verify_signature": False})["sub"]
+            client = (await self._world()).oauth_clients.get(subject)
+            if client is None:
+                raise ApiError.of(Code.TOKEN_INVALID)
             claims = jwt.decode(
                 token,
-                self._secret,
+                self._signing_key(client),
                 algorithms=["HS256"],
                 # time is checked below against the mock's clock, not PyJWT's
                 options={
@@ -73,12 +96,17 @@ class Authenticator:
                     "require": ["sub", "exp"],
                 },
             )
-        except jwt.InvalidTokenError:
+        except (jwt.InvalidTokenError, KeyError, TypeError):
             raise ApiError.of(Code.TOKEN_INVALID) from None
-        client = (await self._world()).oauth_clients.get(claims["sub"])
-        if client is None or self._clock() >= claims["exp"]:
+        expires = claims["exp"]
+        if not isinstance(expires, int | float) or self._clock() >= expires:
             raise ApiError.of(Code.TOKEN_INVALID)
         return client
+
+    def _signing_key(self, client: Principal) -> bytes:
+        """The key of one client's tokens: the mock's secret bound to the client's own."""
+        binding = f"{client.name}\0{client.secret}".encode()
+        return hmac.new(self._secret.encode(), binding, hashlib.sha256).digest()
 
 
 def require_points(principal: Principal) -> Principal:

@@ -50,6 +50,9 @@ class Code(IntEnum):
     HEADERS_TOO_LARGE = 9131
     REQUEST_TIMEOUT = 9132
     TOO_MANY_CONNECTIONS = 9133
+    STORE_UNAVAILABLE = 9190
+    OUTCOME_UNKNOWN = 9191
+    BODY_INCOMPLETE = 9192
     INTERNAL_ERROR = 9199
 
 
@@ -102,6 +105,12 @@ MESSAGES: dict[Code, str] = {
     Code.TOO_MANY_CONNECTIONS: (
         "Too many connections: this mock serves at most {limit} at once; try again"
     ),
+    Code.STORE_UNAVAILABLE: "The mock's store is unavailable and nothing was changed: {detail}",
+    Code.OUTCOME_UNKNOWN: (
+        "The store failed while the change was being written: it may or may not have been "
+        "made. Check before sending it again: {detail}"
+    ),
+    Code.BODY_INCOMPLETE: "The request body did not arrive in full: {detail}",
     Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
 }
 
@@ -118,6 +127,8 @@ STATUS: dict[Code, int] = {
     Code.HEADERS_TOO_LARGE: 431,
     Code.REQUEST_TIMEOUT: 408,
     Code.TOO_MANY_CONNECTIONS: 503,
+    Code.STORE_UNAVAILABLE: 503,
+    Code.OUTCOME_UNKNOWN: 503,
     Code.INTERNAL_ERROR: 500,
 }
 """HTTP status of the codes that are not plain invalid input; every other code is 400."""
@@ -133,6 +144,11 @@ CHALLENGES: dict[Code, str] = {
 ``ApiKey`` names the header of a token; ``KeySecret`` the key and secret of the token
 endpoint's JSON body. Neither has a registered scheme, so each is named for what it
 asks for."""
+HEADERS: dict[Code, dict[str, str]] = {
+    Code.STORE_UNAVAILABLE: {"Retry-After": "1"},
+}
+"""Headers that come with a code: a client may send again a request that changed nothing
+(9190), but not one whose outcome is unknown (9191), so only the first says when."""
 
 
 class ApiError(Exception):
@@ -152,6 +168,9 @@ class ApiError(Exception):
         if overrides and int(self.code) in overrides:
             return overrides[int(self.code)]
         return STATUS.get(self.code, 400)
+
+    def headers(self) -> dict[str, str]:
+        return HEADERS.get(self.code, {})
 
     @property
     def status_code(self) -> int:

@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 
 from contract_tests.target import basic_header
+from mock_server.halfclose import http_protocol
 
 DEDUCT = "/v2/customers/{user_id}/negativePointsAdjustment"
 SEED_USER = 388034468
@@ -84,8 +85,17 @@ def stop_server(server: uvicorn.Server, thread: threading.Thread) -> None:
     thread.join(5)
 
 
-def start_server(app: object) -> tuple[uvicorn.Server, threading.Thread, str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+def start_server(app: object, http: str = "auto") -> tuple[uvicorn.Server, threading.Thread, str]:
+    """Serve ``app`` on a free loopback port in a thread, with the HTTP protocol
+    ``capmock serve`` uses (``http``: auto, h11 or httptools)."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="on",
+        http=http_protocol(http),
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

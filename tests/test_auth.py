@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 
 import pytest
 from support import LiveMock, basic_header
@@ -41,10 +42,45 @@ def test_wrong_password_is_401(mock: LiveMock):
     assert refusal(mock.deduct(BODY, auth=("store.server", "server124"))) == AUTH_FAILED
 
 
-def test_clear_password_instead_of_its_md5_is_401(mock: LiveMock):
-    clear = base64.b64encode(b"store.server:server123").decode()
-    response = mock.deduct(BODY, auth=None, headers={"Authorization": f"Basic {clear}"})
+def clear_basic(username: str, password: str) -> dict[str, str]:
+    """Basic auth as a newcomer first sends it: the password itself, not its MD5."""
+    return {
+        "Authorization": "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    }
+
+
+def test_clear_password_instead_of_its_md5_is_401_with_a_hint(
+    mock: LiveMock, caplog: pytest.LogCaptureFixture
+):
+    with caplog.at_level(logging.WARNING, logger="capmock"):
+        response = mock.deduct(BODY, auth=None, headers=clear_basic("store.server", "server123"))
     assert refusal(response) == AUTH_FAILED
+    assert response.headers["X-Capmock-Hint"] == "the password must be sent as md5hex(password)"
+    (logged,) = [r.getMessage() for r in caplog.records if r.name == "capmock"]
+    assert "store.server" in logged and "md5hex(password)" in logged and "md5sum" in logged
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        ("store.server", "server124"),  # a wrong password
+        ("store.noaccess", "server123"),  # another user's clear password
+        ("nobody", "server123"),  # no such user
+    ],
+)
+def test_no_hint_for_other_wrong_credentials(
+    mock: LiveMock, credentials: tuple[str, str], caplog: pytest.LogCaptureFixture
+):
+    with caplog.at_level(logging.WARNING, logger="capmock"):
+        response = mock.deduct(BODY, auth=None, headers=clear_basic(*credentials))
+    assert refusal(response) == AUTH_FAILED
+    assert "X-Capmock-Hint" not in response.headers
+    assert not [r for r in caplog.records if r.name == "capmock"]
+
+
+def test_the_md5_of_the_password_gets_no_hint(mock: LiveMock):
+    response = mock.deduct(BODY)
+    assert response.status_code == 200 and "X-Capmock-Hint" not in response.headers
 
 
 def test_unknown_user_is_401(mock: LiveMock):

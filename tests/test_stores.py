@@ -4,6 +4,7 @@ errors for stores that cannot be used."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -240,14 +241,19 @@ def test_sqlite_urls_follow_sqlalchemy(tmp_path: Path, monkeypatch: pytest.Monke
         ("sqlite://host/state.db", "sqlite:///relative/state.db or sqlite:////absolute"),
         ("sqlite:///", "names no file"),
         ("sqlite:///state.db?mode=ro", "sqlite:///relative/state.db or sqlite:////absolute"),
-        ("sqlite:///no/such/dir/state.db", "unable to open database file (three slashes"),
+        (
+            "sqlite:///no/such/dir/state.db",
+            "the folder {tmp}/no/such/dir does not exist: create it first (three slashes",
+        ),
+        ("sqlite:////no-such-capmock-dir/x.db", "the folder /no-such-capmock-dir does not exist"),
     ],
 )
 def test_unusable_sqlite_urls_are_explained(
     url: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(StoreError, match=message.replace("(", r"\(")) as caught:
+    expected = re.escape(message.format(tmp=tmp_path))
+    with pytest.raises(StoreError, match=expected) as caught:
         open_store(url, load_fixtures(DEFAULT_FIXTURES))
     assert str(caught.value).startswith(url)
 
@@ -351,7 +357,10 @@ def test_redacted_hides_only_the_password() -> None:
         (["--workers", "2"], "--workers 2 needs a shared store"),
         (["--store", "mongodb://db"], "cannot use the store mongodb://db: unknown store URL"),
         (["--store", "redis://127.0.0.1:{port}/0"], "cannot use the store redis://127.0.0.1:"),
-        (["--store", "sqlite:///{tmp}/missing/state.db"], "unable to open database file"),
+        (
+            ["--store", "sqlite:///{tmp}/missing/state.db"],
+            "missing does not exist: create it first",
+        ),
     ],
 )
 def test_serve_refuses_unusable_stores_with_exit_2(

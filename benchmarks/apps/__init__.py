@@ -4,7 +4,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-import uvicorn
+from capmock import serving
 
 # capmock serve answers a deduction with this shape (the contract's 200 example).
 FIXED_BODY = {
@@ -16,10 +16,10 @@ FIXED_BODY = {
 
 
 def serve(app: Callable[..., Any], description: str) -> None:
-    """Serve ``app`` the way ``capmock serve`` does (capmock/cli.py's uvicorn.run call)."""
+    """Serve ``app`` the way ``capmock serve`` does (capmock/serving.py)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--spec", help="the OpenAPI document (Connexion only)")
     args, _ = parser.parse_known_args()
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    serving.run(app, serving.listen(args.host, args.port), workers=1, access_log=False)

@@ -12,6 +12,7 @@ from connexion import request
 
 from mock_server.admin import customers, world
 from mock_server.admin.guard import ADMIN_HEADER, authorize
+from mock_server.lanes.body import read_body
 from mock_server.runtime import Runtime
 
 Response = tuple[Any, int]
@@ -40,7 +41,8 @@ class AdminApi:
 
     async def replaceFixtures(self) -> Response:  # noqa: N802
         self._authorize()
-        return await world.replace(self.runtime, await request.body()), 200
+        body = await read_body(request.receive, request.scope)
+        return await world.replace(self.runtime, body), 200
 
     async def health(self) -> Response:
         return await world.health(self.runtime), 200

@@ -57,6 +57,9 @@ async def replace(runtime: Runtime, raw: bytes) -> dict[str, Any]:
 
 
 async def health(runtime: Runtime) -> dict[str, Any]:
+    """Ok only when the store can be read and written now; else the store's error (503,
+    naming the store and the problem) is raised."""
+    await runtime.store.check()
     world = await runtime.store.world()
     return {"status": "ok", "customers": len(world.customers), "store": runtime.store.name}
 

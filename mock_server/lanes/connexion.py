@@ -15,10 +15,15 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.security import ApiKeySecurityHandler, BasicSecurityHandler
 from starlette.exceptions import HTTPException
 
-from mock_server.auth import Authenticator, require_points
+from mock_server.auth import (
+    CLEAR_PASSWORD_HINT,
+    Authenticator,
+    ClearPasswordError,
+    require_points,
+)
 from mock_server.errors import ApiError, Code
 from mock_server.lanes.routes import allowed_methods
-from mock_server.stores.base import Store
+from mock_server.stores.base import Store, StoreUnavailableError
 
 logger = logging.getLogger("capmock")
 
@@ -46,28 +51,49 @@ def security_map(auth: Authenticator) -> dict[str, type]:
 
 
 def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
-    async def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
-        assert isinstance(error, ApiError)
-        world = await store.world()
-        return _envelope(error, error.status(world.error_status))
+    """Every refusal in the envelope, rendered without asking the store: the statuses the
+    fixtures give codes are those of the last world served, so that errors are still
+    answered while the store cannot be reached."""
 
-    async def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+        assert isinstance(error, ApiError)
+        _log_hint(error)
+        return _envelope(error, store.last_world.error_status)
+
+    def store_unavailable(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+        assert isinstance(error, StoreUnavailableError)
+        return _envelope(error.refusal(), store.last_world.error_status)
+
+    def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, HTTPException)
-        api_error = _from_http(request, error)
-        world = await store.world()
         headers = dict(error.headers or {})
         if error.status_code == 405:
             headers["Allow"] = allowed_methods(request.url.path) or headers.get("Allow", "")
-        return _envelope(api_error, api_error.status(world.error_status), headers)
+        return _envelope(_from_http(request, error), store.last_world.error_status, headers)
 
     def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         logger.error("unexpected error", exc_info=error)
-        return _envelope(ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__), 500)
+        return _envelope(ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__), {})
 
     app.add_error_handler(ApiError, api_error)
+    app.add_error_handler(StoreUnavailableError, store_unavailable)
     app.add_error_handler(ProblemException, http_error)
     app.add_error_handler(HTTPException, http_error)
     app.add_error_handler(Exception, unexpected)
+
+
+def _log_hint(error: ApiError) -> None:
+    """The server's half of the hint beside Capillary's answer (the header is the error's).
+
+    The fast lane hands bad credentials to this lane, so the log line comes from here once
+    per request, whichever lane saw the request first."""
+    if isinstance(error, ClearPasswordError):
+        logger.warning(
+            "401 (9113) for %s: the Basic password sent is the clear password; %s, e.g. "
+            "printf %%s 'PASSWORD' | md5sum",
+            error.username,
+            CLEAR_PASSWORD_HINT,
+        )
 
 
 def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
@@ -94,13 +120,14 @@ def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
 
 
 def _envelope(
-    error: ApiError, status: int, headers: Mapping[str, str] | None = None
+    error: ApiError, error_status: dict[int, int], headers: Mapping[str, str] | None = None
 ) -> ConnexionResponse:
     """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405
     (every method the contract gives the path) and WWW-Authenticate on a 401."""
+    status = error.status(error_status)
     return ConnexionResponse(
         status_code=status,
-        headers={**(headers or {}), **error.challenge(status)},
+        headers={**(headers or {}), **error.headers(), **error.challenge(status)},
         mimetype="application/json",
         content_type="application/json",
         body=json.dumps(error.envelope()),

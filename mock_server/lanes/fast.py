@@ -19,14 +19,16 @@ import re
 from typing import Any
 
 import jsonschema_rs
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server import contract
 from mock_server.auth import require_points
 from mock_server.errors import ApiError, Code
+from mock_server.lanes.body import read_body, replay
 from mock_server.lanes.validation import parse_json, schema_view
 from mock_server.model import Principal
 from mock_server.operations.api import CapillaryApi
+from mock_server.stores.base import StoreUnavailableError
 
 logger = logging.getLogger("capmock")
 
@@ -63,21 +65,31 @@ class FastLane:
         if principal is None or not self._user_id.is_valid(user_id):
             return await self.app(scope, receive, send)
 
-        raw, messages = await _read_body(receive)
+        try:
+            raw = await read_body(receive, scope)
+        except ApiError as incomplete:  # the client went away: uvicorn drops the answer
+            return await self._refuse(send, incomplete)
         body = self._valid_body(raw)
         if body is None:
-            return await self.app(scope, _replay(messages, receive), send)
+            return await self.app(scope, replay(raw, receive), send)
 
         try:
             answer, status = await self.api.deduct(user_id, self._sources[query[1]], body)
+        except StoreUnavailableError as error:
+            return await self._refuse(send, error.refusal())
         except ApiError as refusal:
-            world = await self.api.runtime.store.world()
-            answer, status = refusal.envelope(), refusal.status(world.error_status)
+            return await self._refuse(send, refusal)
         except Exception as error:  # after the store was touched: never replay
             logger.exception("unexpected error in the fast lane")
-            failure = ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__)
-            answer, status = failure.envelope(), 500
-        await _respond(send, status, json.dumps(answer).encode())
+            return await self._refuse(
+                send, ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__)
+            )
+        await _respond(send, status, answer)
+
+    async def _refuse(self, send: Send, refusal: ApiError) -> None:
+        """A refusal as the app renders it, with the status the fixtures give its code."""
+        status = refusal.status(self.api.runtime.store.last_world.error_status)
+        await _respond(send, status, refusal.envelope(), refusal.headers())
 
     async def _principal(self, scope: Scope) -> Principal | None:
         """The caller, when its credentials pass as Connexion would check them."""
@@ -110,29 +122,11 @@ class FastLane:
         return body if isinstance(body, dict) and self._body.is_valid(schema_view(body)) else None
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, list[Message]]:
-    messages: list[Message] = []
-    more = True
-    while more:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request":
-            break
-        more = message.get("more_body", False)
-    return b"".join(m.get("body", b"") for m in messages), messages
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """A receive channel that gives back what the fast lane already read, then the rest."""
-    pending = iter(messages)
-
-    async def replayed() -> Message:
-        return next(pending, None) or await receive()
-
-    return replayed
-
-
-async def _respond(send: Send, status: int, body: bytes) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+async def _respond(
+    send: Send, status: int, answer: dict[str, Any], headers: dict[str, str] | None = None
+) -> None:
+    body = json.dumps(answer).encode()
+    sent = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    sent += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": sent})
     await send({"type": "http.response.body", "body": body})

@@ -16,13 +16,13 @@ from typing import Any
 
 import jsonschema_rs
 from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import BadRequestProblem
 from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mock_server.errors import ApiError, Code
+from mock_server.lanes.body import read_body, replay
 from mock_server.lanes.json_text import json_text
 from mock_server.lanes.routes import route_of
 from mock_server.rules.money import MAX_AMOUNT
@@ -95,19 +95,15 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
     """Parses JSON exactly (Decimal, no NaN) and reports violations with their codes."""
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-        try:
-            wrapped: tuple[Receive, Scope] = await super().wrap_receive(receive, scope=scope)
-            return wrapped
-        except BadRequestProblem:
-            raise ApiError.of(Code.BODY_NOT_OBJECT) from None
-
-    async def _parse(self, stream: Any, scope: Scope) -> Any:
-        raw = b"".join([chunk async for chunk in stream])
+        """Read the body with the one reader both lanes use (a body that did not arrive
+        in full is refused), parse and validate it, and replay it to the handler."""
+        raw = await read_body(receive, scope)
         if not raw:
-            return None
+            raise ApiError.of(Code.BODY_NOT_OBJECT)
         body = parse_json(raw, _charset(scope) or self._encoding)
         scope.setdefault("state", {})[BODY_KEY] = body
-        return body
+        self._validate(body)
+        return replay(raw, receive), scope
 
     def _validate(self, body: Any) -> None:
         if not isinstance(body, dict):

@@ -21,13 +21,13 @@ is kept below it, so that connections never use up the descriptors.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import resource
 from typing import Any, ClassVar
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
 from mock_server.errors import ApiError, Code
+from mock_server.halfclose import HalfCloseHttpToolsProtocol, http_protocol
 from mock_server.limits import Limits
 
 LINGER_SECONDS = 1.0
@@ -65,9 +65,9 @@ def envelope(error: ApiError) -> bytes:
     )
 
 
-class LimitedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol within ``limits`` (from ``CAPMOCK_LIMITS`` unless a
-    subclass made by ``bound`` carries them)."""
+class LimitedHttpToolsProtocol(HalfCloseHttpToolsProtocol):
+    """uvicorn's httptools protocol (answering half-closed clients) within ``limits``
+    (from ``CAPMOCK_LIMITS`` unless a subclass made by ``bound`` carries them)."""
 
     limits: ClassVar[Limits | None] = None
 
@@ -184,6 +184,15 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 def bound(limits: Limits) -> type[LimitedHttpToolsProtocol]:
     """The protocol with ``limits`` (one process; workers read ``CAPMOCK_LIMITS``)."""
     return type("BoundLimitedHttpToolsProtocol", (LimitedHttpToolsProtocol,), {"limits": limits})
+
+
+def protocol(limits: Limits, workers: int) -> type[asyncio.Protocol]:
+    """uvicorn's ``http`` for ``limits``: this protocol where httptools is installed (a
+    class of its module with workers, which import it); else uvicorn's h11, whose heads
+    ``h11_max_incomplete_event_size`` bounds (``server_options``)."""
+    if importlib.util.find_spec("httptools") is None:
+        return http_protocol("h11")
+    return bound(limits) if workers == 1 else LimitedHttpToolsProtocol
 
 
 def server_options(limits: Limits) -> dict[str, Any]:

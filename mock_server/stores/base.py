@@ -1,8 +1,13 @@
-"""What every store offers, and the helpers the stores share.
+"""What every store offers, the errors every store raises, and the helpers they share.
 
 The world (fixtures) is read-only; a store keeps what changed since it was loaded.
 Every store offers the same small interface, and ``apply`` is the one place where a
 customer's balances are read, decided on and written as one atomic step.
+
+A store that cannot be reached or written while the mock runs raises
+``StoreUnavailableError`` (nothing was changed) or ``OutcomeUnknownError`` (a write may or
+may not have been made); each store turns its driver's errors into these at its own
+edge, and the lanes answer both with a 503 in the API's envelope.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Protocol
 
-from mock_server.errors import ApiError
+from mock_server.errors import ApiError, Code
 from mock_server.model import Bucket, World
 from mock_server.rules.deduct import Deducted, LedgerEntry
 
@@ -24,9 +29,32 @@ LEDGER_LIMIT = 1000
 """Ledger entries kept per customer, the newest: a load test of millions of deductions
 must not grow the mock without bound. Balances are never trimmed, only their history."""
 
+LEDGER_TOTAL = 100_000
+"""Ledger entries kept for all customers together, in the stores that bound it (memory,
+SQLite): those of the newest LEDGER_TOTAL deductions. A fixture of 100,000 customers
+would otherwise keep up to 100 million entries."""
+
 
 class StoreError(Exception):
     """A store that cannot be used: unknown URL, unreachable server, unusable file."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached, read or written right now. Nothing was changed,
+    unless it is the subclass ``OutcomeUnknownError``."""
+
+    code = Code.STORE_UNAVAILABLE
+
+    def refusal(self) -> ApiError:
+        """The answer to the request that met this error (a 503 in the envelope)."""
+        return ApiError.of(self.code, detail=str(self))
+
+
+class OutcomeUnknownError(StoreUnavailableError):
+    """The store failed while a write was under way, and whether the write was made
+    could not be found out: the change may or may not have been made."""
+
+    code = Code.OUTCOME_UNKNOWN
 
 
 class Store(Protocol):
@@ -36,6 +64,14 @@ class Store(Protocol):
     resumed: bool
     """True when the store already held the same fixtures and kept their state (a
     restart, another replica); False when it started from the opening balances."""
+    token_secret: str
+    """The secret OAuth tokens are signed with: kept in a shared store, so that every
+    worker and replica that shares it accepts the tokens any of them issued."""
+
+    @property
+    def last_world(self) -> World:
+        """The world this process served last, without asking the store: what credentials
+        and error statuses are checked against while the store cannot be reached."""
 
     async def world(self) -> World:
         """The fixtures in force."""
@@ -56,8 +92,20 @@ class Store(Protocol):
     async def ledger(self, user_id: int) -> list[LedgerEntry]:
         """The customer's adjustments, oldest first."""
 
+    async def check(self) -> None:
+        """Raise ``StoreUnavailableError`` naming the problem unless the store can be read
+        and written now."""
+
     async def close(self) -> None:
         """Let go of connections and files."""
+
+
+async def world_or_last(store: Store) -> World:
+    """The world in force or, while the store cannot be reached, the last one served."""
+    try:
+        return await store.world()
+    except StoreUnavailableError:
+        return store.last_world
 
 
 def opening_view(

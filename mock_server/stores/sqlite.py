@@ -9,13 +9,18 @@ atomic inside a process too; a worker waiting for another's lock waits at most
 ``BUSY_TIMEOUT_MS``. Amounts are exact decimal TEXT in STRICT tables, never REAL.
 With ``synchronous=NORMAL`` a committed deduction survives the process being killed;
 only a crash of the machine itself may lose the last ones.
+
+Every SQLite error met while serving (a full disk, a read-only file, a lock held past
+the busy timeout) rolls the transaction back and is raised as ``StoreUnavailableError``: a
+transaction that did not commit changed nothing, so the outcome is never in doubt.
 """
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,15 +30,35 @@ from mock_server.errors import ApiError
 from mock_server.fixtures import load_document
 from mock_server.model import Bucket, World
 from mock_server.rules.deduct import Deducted, LedgerEntry
-from mock_server.stores.base import Decide, StoreError, exact_text, opening_view, shared_text
+from mock_server.stores.base import (
+    Decide,
+    StoreError,
+    StoreUnavailableError,
+    exact_text,
+    opening_view,
+    shared_text,
+)
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 10_000
 TRIM_EVERY = 64
 """Old ledger rows are deleted every TRIM_EVERY insertions: trimming on every one walks
-LEDGER_LIMIT index entries per deduction."""
+LEDGER_LIMIT index entries per deduction. Reads show only the kept ones in between."""
 MAX_ATTEMPTS = 100
 _ABSOLUTE_HINT = " (three slashes make a relative path: write sqlite://// for an absolute one)"
+
+_SETTINGS = """
+CREATE TABLE IF NOT EXISTS setting (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+"""
+"""Added after version 1 shipped: files made before it get the table when first opened."""
+TOKEN_SECRET = "token_secret"
+HEALTH_PROBE = "health_probe"
+HEALTH_PROBE_BYTES = 8192
+"""Random bytes health commits (16 KiB as hex: four or five pages), more than the
+pages one deduction changes (a balance, a ledger row, the ledger's index)."""
 
 _SCHEMA = f"""
 BEGIN IMMEDIATE;
@@ -63,6 +88,7 @@ CREATE TABLE IF NOT EXISTS ledger (
     balance_after TEXT NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS ledger_by_user ON ledger (user_id, seq);
+{_SETTINGS}
 PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
 """
@@ -90,109 +116,108 @@ class SqliteStore:
 
     name = "sqlite"
 
-    def __init__(self, db: sqlite3.Connection, url: str, ledger_limit: int) -> None:
+    def __init__(
+        self,
+        db: sqlite3.Connection,
+        url: str,
+        world: World,
+        version: int,
+        *,
+        resumed: bool,
+        token_secret: str,
+        ledger_limit: int,
+        ledger_total: int,
+    ) -> None:
         self._db = db
         self._url = url
+        self._world, self._version = world, version
+        self.resumed = resumed
+        self.token_secret = token_secret
         self._ledger_limit = ledger_limit
-        self._world: World | None = None
-        self._version = 0
-        self.resumed = False
+        self._ledger_total = ledger_total
 
     @classmethod
-    def open(cls, url: str, world: World | None, ledger_limit: int) -> SqliteStore:
+    def open(
+        cls, url: str, world: World | None, ledger_limit: int, ledger_total: int
+    ) -> SqliteStore:
         """Open (creating if needed) the file; serve ``world``, or the one it holds."""
         path = database_path(url)
+        hint = "" if url.lower().startswith("sqlite:////") else _ABSOLUTE_HINT
+        if not path.parent.is_dir():
+            missing = f"the folder {path.parent} does not exist: create it first"
+            raise StoreError(f"{url}: {missing}{hint}")
         try:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as error:
-            hint = "" if url.lower().startswith("sqlite:////") else _ABSOLUTE_HINT
             raise StoreError(f"{url}: cannot open {path}: {error}{hint}") from None
-        store = cls(db, url, ledger_limit)
         try:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
-            store._create_schema(path)
+            _create_schema(db, url, path)
             if world is not None:
-                store._adopt(world)
+                version, resumed = _adopt(db, world)
             else:
-                store._attach()
+                world, version = _attach(db, url)
+                resumed = True
+            secret = _token_secret(db)
         except sqlite3.Error as error:
             db.close()
             raise StoreError(f"{url}: cannot use {path} as capmock's state: {error}") from None
         except (StoreError, ValueError):
             db.close()
             raise
-        return store
+        return cls(
+            db,
+            url,
+            world,
+            version,
+            resumed=resumed,
+            token_secret=secret,
+            ledger_limit=ledger_limit,
+            ledger_total=ledger_total,
+        )
 
-    def _create_schema(self, path: Path) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
-            return
-        tables = self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if version != 0 or tables:
-            raise StoreError(
-                f"{self._url}: {path} is not a capmock state file (or one of another "
-                "version); give a new file name"
-            )
-        self._db.executescript(_SCHEMA)
+    @contextmanager
+    def _available(self) -> Iterator[sqlite3.Connection]:
+        """Run a step; any SQLite error rolls back and becomes ``StoreUnavailableError``."""
+        try:
+            yield self._db
+        except sqlite3.Error as error:
+            with suppress(sqlite3.Error):
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+            raise StoreUnavailableError(f"sqlite ({self._url}): {error}") from None
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """A transaction holding the write lock from its first read."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        """A transaction holding the write lock from its first read; rolled back unless
+        it commits, so a failed COMMIT (a full disk) leaves no transaction open."""
+        with self._available() as db:
+            if db.in_transaction:  # a ROLLBACK that failed earlier: start clean
+                db.execute("ROLLBACK")
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
 
-    def _stored(self) -> tuple[int, str] | None:
-        row: tuple[int, str] | None = self._db.execute(
-            "SELECT version, text FROM fixture"
-        ).fetchone()
-        return row
-
-    def _adopt(self, world: World) -> None:
-        """Serve ``world``: keep the state when the file holds the same fixture text."""
-        text = shared_text(world)
-        with self._write() as db:
-            stored = self._stored()
-            self.resumed = stored is not None and stored[1] == text
-            if stored is not None and self.resumed:
-                version = stored[0]
-            else:
-                version = stored[0] + 1 if stored else 1
-                db.execute("INSERT OR REPLACE INTO fixture VALUES (1, ?, ?)", (version, text))
-                self._clear(db)
-        self._world, self._version = world, version
-
-    def _attach(self) -> None:
-        if self._stored() is None:
-            raise StoreError(
-                f"{self._url}: holds no fixtures yet; start the mock on it with --fixtures once"
-            )
-        self._current()
-        self.resumed = True
+    @property
+    def last_world(self) -> World:
+        return self._world
 
     def _current(self) -> tuple[World, int]:
         """The world in force and its version, loaded again when another process
         replaced it (one indexed read when it did not)."""
-        version = self._db.execute("SELECT version FROM fixture").fetchone()[0]
-        if version == self._version and self._world is not None:
-            return self._world, version
-        stored = self._stored()
+        with self._available() as db:
+            row = db.execute("SELECT version FROM fixture").fetchone()
+            if row is not None and row[0] == self._version:
+                return self._world, self._version
+            stored = _stored(db)
         if stored is None:
-            raise StoreError(f"{self._url}: holds no fixtures any more")
-        self._version, text = stored
+            raise StoreUnavailableError(f"sqlite ({self._url}): holds no fixtures any more")
+        version, text = stored
         self._world = load_document(text, f"the fixtures stored in {self._url}")
-        return self._world, self._version
-
-    @staticmethod
-    def _clear(db: sqlite3.Connection) -> None:
-        db.execute("DELETE FROM balance")
-        db.execute("DELETE FROM ledger")
+        self._version = version
+        return self._world, version
 
     async def world(self) -> World:
         return self._current()[0]
@@ -201,13 +226,13 @@ class SqliteStore:
         text = shared_text(world)
         with self._write() as db:
             db.execute("UPDATE fixture SET version = version + 1, text = ?", (text,))
-            self._clear(db)
+            _clear(db)
             version = db.execute("SELECT version FROM fixture").fetchone()[0]
         self._world, self._version = world, version
 
     async def reset(self) -> None:
         with self._write() as db:
-            self._clear(db)
+            _clear(db)
 
     def _changed(self, user_id: int) -> dict[Bucket, Decimal]:
         rows = self._db.execute(
@@ -225,7 +250,9 @@ class SqliteStore:
                 if isinstance(outcome, Deducted):
                     self._record(db, user_id, outcome)
                 return outcome
-        raise StoreError(f"{self._url}: the fixtures kept changing; the deduction was not made")
+        raise StoreUnavailableError(
+            f"sqlite ({self._url}): the fixtures kept changing; the deduction was not made"
+        )
 
     def _record(self, db: sqlite3.Connection, user_id: int, outcome: Deducted) -> None:
         bucket, entry = outcome.bucket, outcome.entry
@@ -249,23 +276,29 @@ class SqliteStore:
                 exact_text(entry.balance_after),
             ),
         )
-        if (inserted.lastrowid or 0) % TRIM_EVERY == 0:  # reads show the newest only in between
+        seq = inserted.lastrowid or 0
+        if seq % TRIM_EVERY == 0:
             db.execute(
                 "DELETE FROM ledger WHERE user_id = ? AND seq <= (SELECT seq FROM ledger "
                 "WHERE user_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
                 (user_id, user_id, self._ledger_limit),
             )
+            # seq grows by one per deduction, so this keeps those of the newest ones
+            db.execute("DELETE FROM ledger WHERE seq <= ?", (seq - self._ledger_total,))
 
     async def balances(self, user_id: int) -> dict[Bucket, Decimal]:
         world, _ = self._current()
-        return opening_view(world, user_id, self._changed(user_id))
+        with self._available():
+            return opening_view(world, user_id, self._changed(user_id))
 
     async def ledger(self, user_id: int) -> list[LedgerEntry]:
-        newest_first = self._db.execute(
-            "SELECT time, source, reason, program_id, kind, name, amount, balance_after "
-            "FROM ledger WHERE user_id = ? ORDER BY seq DESC LIMIT ?",
-            (user_id, self._ledger_limit),
-        ).fetchall()
+        with self._available() as db:
+            newest_first = db.execute(
+                "SELECT time, source, reason, program_id, kind, name, amount, balance_after "
+                "FROM ledger WHERE user_id = ? AND seq > (SELECT max(seq) FROM ledger) - ? "
+                "ORDER BY seq DESC LIMIT ?",
+                (user_id, self._ledger_total, self._ledger_limit),
+            ).fetchall()
         return [
             LedgerEntry(
                 datetime.fromisoformat(time),
@@ -278,5 +311,85 @@ class SqliteStore:
             for time, source, reason, program, kind, name, amount, after in reversed(newest_first)
         ]
 
+    async def check(self) -> None:
+        """Read the world and commit new random bytes, as many as a deduction writes at
+        most, so that health says ok only when a deduction could be written now: a full
+        disk, a read-only file or a lock held too long refuse this commit too. (A write
+        of unchanged bytes would prove nothing: SQLite skips it.)"""
+        self._current()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO setting VALUES (?, hex(randomblob(?))) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (HEALTH_PROBE, HEALTH_PROBE_BYTES),
+            )
+
     async def close(self) -> None:
         self._db.close()
+
+
+def _create_schema(db: sqlite3.Connection, url: str, path: Path) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'setting'").fetchone() is None:
+            db.executescript(_SETTINGS)
+        return
+    tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if version != 0 or tables:
+        raise StoreError(
+            f"{url}: {path} is not a capmock state file (or one of another "
+            "version); give a new file name"
+        )
+    db.executescript(_SCHEMA)
+
+
+def _stored(db: sqlite3.Connection) -> tuple[int, str] | None:
+    row: tuple[int, str] | None = db.execute("SELECT version, text FROM fixture").fetchone()
+    return row
+
+
+def _clear(db: sqlite3.Connection) -> None:
+    db.execute("DELETE FROM balance")
+    db.execute("DELETE FROM ledger")
+
+
+def _adopt(db: sqlite3.Connection, world: World) -> tuple[int, bool]:
+    """Serve ``world``: keep the state when the file holds the same fixture text (no
+    write then, so that a read-only file can still be served, with 503 for writes)."""
+    text = shared_text(world)
+    stored = _stored(db)
+    if stored is not None and stored[1] == text:
+        return stored[0], True
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        stored = _stored(db)
+        if stored is not None and stored[1] == text:
+            version, resumed = stored[0], True
+        else:
+            version, resumed = (stored[0] + 1 if stored else 1), False
+            db.execute("INSERT OR REPLACE INTO fixture VALUES (1, ?, ?)", (version, text))
+            _clear(db)
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return version, resumed
+
+
+def _attach(db: sqlite3.Connection, url: str) -> tuple[World, int]:
+    stored = _stored(db)
+    if stored is None:
+        raise StoreError(f"{url}: holds no fixtures yet; start the mock on it with --fixtures once")
+    version, text = stored
+    return load_document(text, f"the fixtures stored in {url}"), version
+
+
+def _token_secret(db: sqlite3.Connection) -> str:
+    """The secret every process on this file signs OAuth tokens with, made by the first."""
+    query = "SELECT value FROM setting WHERE name = ?"
+    row = db.execute(query, (TOKEN_SECRET,)).fetchone()
+    if row is None:
+        made = secrets.token_hex(32)
+        db.execute("INSERT OR IGNORE INTO setting VALUES (?, ?)", (TOKEN_SECRET, made))
+        row = db.execute(query, (TOKEN_SECRET,)).fetchone()
+    return str(row[0])

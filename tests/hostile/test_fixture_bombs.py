@@ -8,8 +8,7 @@ import threading
 from collections.abc import Callable
 
 import httpx
-
-from hostile.conftest import Ledger, Served, envelope
+from witness import Ledger, Served, envelope
 
 NAME = "PUT /__admin/fixtures"
 

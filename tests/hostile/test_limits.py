@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-
-from hostile.conftest import AUTH, DEDUCT, ONE_POINT, Ledger, Served, envelope
+from witness import AUTH, DEDUCT, ONE_POINT, Ledger, Served, envelope
 
 TOKEN_PATH = "/v3/oauth/token/generate"
 

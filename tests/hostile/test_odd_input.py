@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 from support import SEED_USER
+from witness import AUTH, DEDUCT, Ledger, envelope
 
-from hostile.conftest import AUTH, DEDUCT, Ledger, envelope
 from mock_server.app import create_app
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures

@@ -7,9 +7,9 @@ from contextlib import closing
 from urllib.parse import urlsplit
 
 import httpx
+from witness import Ledger
 
 from contract_tests.local_mock import local_mock
-from hostile.conftest import Ledger
 
 GARBAGE_REQUESTS = 5000
 """Each makes uvicorn log a warning line: well over the 64 KiB a pipe holds."""
