@@ -65,9 +65,18 @@ def log_config(access_log: bool) -> dict[str, Any]:
     return config
 
 
-def run(app: Any, sock: socket.socket, *, workers: int, access_log: bool, limits: Limits) -> None:
+def run(
+    app: Any,
+    sock: socket.socket,
+    *,
+    workers: int,
+    access_log: bool,
+    limits: Limits | None = None,
+) -> None:
     """Serve ``app`` (an ASGI app, or with workers the import path of the app factory)
-    on ``sock`` until interrupted, within ``limits`` (``mock_server/limits``)."""
+    on ``sock`` until interrupted, within ``limits`` (``mock_server/limits``; the
+    defaults unless given)."""
+    limits = limits or Limits()
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
         app,
