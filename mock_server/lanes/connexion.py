@@ -22,6 +22,7 @@ from mock_server.auth import (
     require_points,
 )
 from mock_server.errors import ApiError, Code
+from mock_server.lanes.routes import allowed_methods
 from mock_server.stores.base import Store, StoreUnavailableError
 
 logger = logging.getLogger("capmock")
@@ -54,10 +55,10 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     fixtures give codes are those of the last world served, so that errors are still
     answered while the store cannot be reached."""
 
-    def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    def api_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, ApiError)
         _log_hint(error)
-        return _envelope(error, store.last_world.error_status)
+        return _envelope(error, store.last_world.error_status, challenge=_challenged(request))
 
     def store_unavailable(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, StoreUnavailableError)
@@ -65,7 +66,15 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
 
     def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, HTTPException)
-        return _envelope(_from_http(request, error), store.last_world.error_status, error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request.url.path) or headers.get("Allow", "")
+        return _envelope(
+            _from_http(request, error),
+            store.last_world.error_status,
+            headers,
+            challenge=_challenged(request),
+        )
 
     def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         logger.error("unexpected error", exc_info=error)
@@ -115,13 +124,30 @@ def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
     return ApiError.of(Code.INTERNAL_ERROR, detail=str(getattr(error, "detail", status)))
 
 
+def _challenged(request: ConnexionRequest) -> bool:
+    """Whether a 401 may carry WWW-Authenticate: not for a page's own fetch (Swagger UI's
+    "Try it out"), where a Basic challenge would open the browser's password dialog."""
+    mode: str = request.headers.get("sec-fetch-mode", "navigate")
+    return mode == "navigate"
+
+
 def _envelope(
-    error: ApiError, error_status: dict[int, int], headers: Mapping[str, str] | None = None
+    error: ApiError,
+    error_status: dict[int, int],
+    headers: Mapping[str, str] | None = None,
+    *,
+    challenge: bool = True,
 ) -> ConnexionResponse:
-    """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405."""
+    """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405
+    (every method the contract gives the path) and WWW-Authenticate on a 401."""
+    status = error.status(error_status)
     return ConnexionResponse(
-        status_code=error.status(error_status),
-        headers={**(headers or {}), **error.headers()},
+        status_code=status,
+        headers={
+            **(headers or {}),
+            **error.headers(),
+            **(error.challenge(status) if challenge else {}),
+        },
         mimetype="application/json",
         content_type="application/json",
         body=json.dumps(error.envelope()),
