@@ -23,6 +23,7 @@ from capmock.command import EXIT_FAILED, EXIT_USAGE, CapmockGroup, fail
 from capmock.net import is_loopback_host
 from contract_tests.options import click_options
 from mock_server.data import DEFAULT_FIXTURES
+from mock_server.limits import Limits, parse_size
 from mock_server.model import World
 from mock_server.stores.base import LEDGER_TOTAL
 
@@ -37,6 +38,26 @@ if TYPE_CHECKING:
     from mock_server.stores.base import Store
 
 APP_FACTORY = "mock_server.app:app_from_env"
+DEFAULTS = Limits()
+
+
+class Size(click.ParamType):  # type: ignore[type-arg]
+    """A size in bytes: 65536, 64KiB, 16MiB."""
+
+    name = "SIZE"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+SIZE = Size()
 
 
 @click.group(
@@ -157,6 +178,53 @@ def main() -> None:
     "same order on every run (without it, one is drawn and printed).",
 )
 @click.option("--access-log/--no-access-log", default=False, help="Log every request on stdout.")
+@click.option(
+    "--max-body-size",
+    type=SIZE,
+    default=f"{DEFAULTS.max_body_bytes // 1024}KiB",
+    show_default=True,
+    help="Largest request body; more is refused with 413 (code 9130) before it is read whole.",
+)
+@click.option(
+    "--max-fixture-size",
+    type=SIZE,
+    default=f"{DEFAULTS.max_fixture_bytes // 2**20}MiB",
+    show_default=True,
+    help="Largest fixture document PUT /__admin/fixtures takes (413, code 9130, beyond).",
+)
+@click.option(
+    "--max-header-size",
+    type=SIZE,
+    default=f"{DEFAULTS.max_header_bytes // 1024}KiB",
+    show_default=True,
+    help="Largest request line plus headers (431, code 9131, beyond).",
+)
+@click.option(
+    "--keep-alive",
+    type=click.FloatRange(0.1),
+    default=DEFAULTS.keep_alive_seconds,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection idle this long after an answer.",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(0.1),
+    default=DEFAULTS.request_timeout_seconds,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time for a request's line and headers, then its body, to arrive; a silent or "
+    "slow connection is closed, a slow body refused with 408 (code 9132).",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1),
+    default=DEFAULTS.max_connections,
+    show_default=True,
+    help="Connections served at once per worker (kept below the open-files limit, which "
+    "is raised to its maximum). Past it the idlest is closed; if all are busy, 503 "
+    "(code 9133).",
+)
 def serve(
     fixtures_path: Path,
     host: str,
@@ -172,6 +240,12 @@ def serve(
     faults: tuple[str, ...],
     seed: int | None,
     access_log: bool,
+    max_body_size: int,
+    max_fixture_size: int,
+    max_header_size: int,
+    keep_alive: float,
+    request_timeout: float,
+    max_connections: int,
 ) -> None:
     """Run the stateful mock over a fixture file.
 
@@ -183,6 +257,7 @@ def serve(
       capmock serve --host 0.0.0.0 --admin-token s3cret
       capmock serve --store sqlite:///capmock.db --workers 4
       capmock serve --store redis://127.0.0.1:6379/0 --workers 2
+      capmock serve --max-body-size 1MiB --max-fixture-size 64MiB --max-connections 5000
       capmock serve --latency 40-400ms --rate-limit 100/min
       capmock serve --fault 'reset,phase=after_commit,times=1' --seed 7
     Then call it:
@@ -198,8 +273,15 @@ def serve(
     ledger (a restart, another replica); other fixtures replace it and start afresh.
     The faults, latency, rate limit and seed of the command line replace those a store
     holds.
+
+    \b
+    Limits (sizes take 65536, 64KiB, 16MiB): what one client may ask of the mock.
+    GET /__admin/fixtures hides passwords and secrets; with ?secrets=true it shows
+    them to a caller sending the --admin-token (never on a mock without one).
     """
     from capmock import serving
+    from mock_server.limits import LIMITS_ENV
+    from mock_server.limits.connections import connection_limit, raise_open_files_limit
     from mock_server.stores.open import MEMORY_URLS
 
     world = _load_or_exit(fixtures_path)
@@ -221,6 +303,15 @@ def serve(
         reason = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror
         fail(f"cannot listen on {host}:{port}: {reason}")
 
+    limits = Limits(
+        max_body_bytes=max_body_size,
+        max_fixture_bytes=max_fixture_size,
+        max_header_bytes=max_header_size,
+        keep_alive_seconds=keep_alive,
+        request_timeout_seconds=request_timeout,
+        max_connections=max_connections,
+    )
+    open_files = raise_open_files_limit()  # workers inherit it
     store = _open_store_or_exit(store_url, world, ledger_entries)
     _install_or_exit(store, failures)
     port = serving.bound_port(sock)
@@ -236,20 +327,28 @@ def serve(
         click.echo(f"  {line}")
     if workers > 1:
         click.echo(f"  Workers    {workers}")
+    if connection_limit(limits, open_files) < max_connections:
+        click.echo(
+            f"  Connections at most {connection_limit(limits, open_files)} per worker "
+            f"(the open-files limit is {open_files})"
+        )
     app: ASGIApp | str = APP_FACTORY
     if workers == 1:
         from mock_server.app import create_app
 
-        app = create_app(store=store, admin_token=admin_token, token_secret=token_secret)
+        app = create_app(
+            store=store, admin_token=admin_token, token_secret=token_secret, limits=limits
+        )
         gc.freeze()  # the fixtures live as long as the server: keep them out of collections
     else:
         asyncio.run(store.close())  # each worker opens its own connection
         _configure_workers(store_url, admin_token, token_secret, ledger_entries)
+        os.environ[LIMITS_ENV] = limits.to_environ()
     if port_file is not None:  # the socket listens: a request from now on waits for an answer
         _write_port_file(port_file, port)
         click.echo(f"  Port file  {port_file}")
     click.echo("Press Ctrl+C to stop.")
-    serving.run(app, sock, workers=workers, access_log=access_log)
+    serving.run(app, sock, workers=workers, access_log=access_log, limits=limits)
 
 
 def _write_port_file(path: Path, port: int) -> None:

@@ -22,7 +22,10 @@ from mock_server.fixtures import load_fixtures
 from mock_server.instrument.failures import Failures
 from mock_server.lanes.connexion import install_error_handlers, security_map
 from mock_server.lanes.fast import FastLane
+from mock_server.lanes.headers import MediaTypes, RelativeRedirects
 from mock_server.lanes.validation import VALIDATOR_MAP, PathParameterGuard
+from mock_server.limits import Limits
+from mock_server.limits.body import BodyLimits
 from mock_server.model import World
 from mock_server.operations.api import CapillaryApi
 from mock_server.runtime import Runtime
@@ -47,6 +50,7 @@ def create_app(
     clock: Callable[[], float] = time.time,
     validate_responses: bool = False,
     fast_lane: bool = True,
+    limits: Limits | None = None,
 ) -> ASGIApp:
     """An ASGI app serving the Capillary contract and the admin API.
 
@@ -57,7 +61,8 @@ def create_app(
     every worker and replica that uses it.
     ``fast_lane`` serves valid deductions without Connexion's per-request machinery
     (see ``lanes/fast.py``); turn it off to have Connexion see every request, e.g. to
-    validate responses against the contract.
+    validate responses against the contract. ``limits`` bounds request bodies (the
+    server's protocol bounds heads and connections: ``mock_server/limits``).
     """
     if store is None:
         if world is None:
@@ -93,7 +98,11 @@ def create_app(
             Served(ADMIN_CONTRACT, "this capmock's admin API"),
         ],
     )
-    return Failures(FastLane(documented, api) if fast_lane else documented, store, clock)
+    lanes: ASGIApp = RelativeRedirects(documented)
+    if fast_lane:
+        lanes = FastLane(lanes, api)
+    limits = limits or Limits()
+    return BodyLimits(MediaTypes(Failures(lanes, store, clock, limits)), limits)
 
 
 def app_from_env() -> ASGIApp:
@@ -101,10 +110,11 @@ def app_from_env() -> ASGIApp:
 
     ``capmock serve --workers N`` loads the fixtures into the store once, then starts
     the workers with ``CAPMOCK_STORE`` (the store URL; each worker serves the world the
-    store holds), ``CAPMOCK_LEDGER_ENTRIES``, ``CAPMOCK_ADMIN_TOKEN`` and, when it was
-    given, ``CAPMOCK_TOKEN_SECRET`` (else every worker signs OAuth tokens with the
-    secret the shared store holds). When ``CAPMOCK_FIXTURES`` names a file, it is
-    loaded into the store first, as ``capmock serve --fixtures`` does.
+    store holds), ``CAPMOCK_LEDGER_ENTRIES``, ``CAPMOCK_LIMITS`` (``mock_server/limits``),
+    ``CAPMOCK_ADMIN_TOKEN`` and, when it was given, ``CAPMOCK_TOKEN_SECRET`` (else every
+    worker signs OAuth tokens with the secret the shared store holds). When
+    ``CAPMOCK_FIXTURES`` names a file, it is loaded into the store first, as ``capmock
+    serve --fixtures`` does.
     """
     fixtures = os.environ.get(FIXTURES_ENV)
     entries = os.environ.get(LEDGER_ENTRIES_ENV)
@@ -117,6 +127,7 @@ def app_from_env() -> ASGIApp:
         store=store,
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         token_secret=os.environ.get(TOKEN_SECRET_ENV) or None,
+        limits=Limits.from_environ(),
     )
 
 

@@ -18,6 +18,14 @@ def document() -> dict[str, Any]:
         return parsed
 
 
+@cache
+def admin_document() -> dict[str, Any]:
+    """The parsed admin API (``openapi/admin.yaml``)."""
+    with ADMIN_CONTRACT.open(encoding="utf-8") as stream:
+        parsed: dict[str, Any] = yaml.safe_load(stream)
+        return parsed
+
+
 def _enum(schema_name: str) -> tuple[str, ...]:
     return tuple(document()["components"]["schemas"][schema_name]["enum"])
 

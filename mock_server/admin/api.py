@@ -30,8 +30,8 @@ class AdminApi:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def _authorize(self) -> None:
-        authorize(self.runtime.admin_token, request.headers.get(ADMIN_HEADER))
+    def _authorize(self, *, always: bool = False) -> None:
+        authorize(self.runtime.admin_token, request.headers.get(ADMIN_HEADER), always=always)
 
     async def resetState(self) -> Response:  # noqa: N802
         self._authorize()
@@ -41,9 +41,9 @@ class AdminApi:
         self._authorize()
         return await customers.show(self.runtime, userId), 200
 
-    async def showFixtures(self) -> Response:  # noqa: N802
-        self._authorize()
-        return await world.show(self.runtime), 200
+    async def showFixtures(self, secrets: bool = False) -> Response:  # noqa: N802
+        self._authorize(always=secrets)
+        return await world.show(self.runtime, secrets=secrets), 200
 
     async def replaceFixtures(self) -> Response:  # noqa: N802
         self._authorize()

@@ -12,7 +12,7 @@ import asyncio
 import json
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -54,6 +54,10 @@ class Answer:
         answer = cls.of(error.status(error_status), json.dumps(error.envelope()).encode())
         extra = [(name.lower().encode(), value.encode()) for name, value in error.headers().items()]
         return cls(answer.status, [*answer.headers, *extra], answer.body)
+
+    def with_headers(self, headers: Mapping[str, str]) -> Answer:
+        extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+        return Answer(self.status, [*self.headers, *extra], self.body) if extra else self
 
     @property
     def committed(self) -> bool:

@@ -26,6 +26,7 @@ from mock_server.instrument.faults import AFTER_COMMIT, BEFORE, Fault
 from mock_server.instrument.forced import forced_answer
 from mock_server.instrument.settings import SettingsCache
 from mock_server.lanes.validation import parse_json
+from mock_server.limits import Limits
 from mock_server.stores.base import Store, StoreUnavailableError, world_or_last
 
 logger = logging.getLogger("capmock")
@@ -36,10 +37,13 @@ _SESSION = SESSION_HEADER.lower().encode()
 class Failures:
     """Latency, the rate limit and faults in front of ``app``, as the store sets them."""
 
-    def __init__(self, app: ASGIApp, store: Store, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, app: ASGIApp, store: Store, clock: Callable[[], float], limits: Limits
+    ) -> None:
         self.app = app
         self.store = store
         self.clock = clock
+        self.limits = limits
         self.operations = Operations()
         self.settings = SettingsCache(store.failures)
         self.rng = random.Random()
@@ -95,7 +99,7 @@ class Failures:
         def turn(fault: Fault, answer: Answer | None) -> Turn:
             async def forced(code: int) -> Answer:
                 world = await world_or_last(self.store)
-                return forced_answer(code, scope, call, body, world, fault.id)
+                return forced_answer(code, scope, call, body, world, self.limits, fault.id)
 
             return Turn(scope, receive, send, self.app, forced, answer)
 

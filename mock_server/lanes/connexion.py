@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable, Mapping
-from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import connexion
-import yaml
 from connexion.exceptions import ProblemException, UnsupportedMediaTypeProblem
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.security import ApiKeySecurityHandler, BasicSecurityHandler
@@ -25,13 +21,11 @@ from mock_server.auth import (
     ClearPasswordError,
     require_points,
 )
-from mock_server.data import ADMIN_CONTRACT, CONTRACT
 from mock_server.errors import ApiError, Code
+from mock_server.lanes.routes import allowed_methods
 from mock_server.stores.base import Store, StoreUnavailableError
 
 logger = logging.getLogger("capmock")
-
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def security_map(auth: Authenticator) -> dict[str, type]:
@@ -61,10 +55,10 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     fixtures give codes are those of the last world served, so that errors are still
     answered while the store cannot be reached."""
 
-    def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    def api_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, ApiError)
         _log_hint(error)
-        return _envelope(error, store.last_world.error_status)
+        return _envelope(error, store.last_world.error_status, challenge=_challenged(request))
 
     def store_unavailable(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, StoreUnavailableError)
@@ -73,9 +67,14 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, HTTPException)
         headers = dict(error.headers or {})
-        if error.status_code == 405 and "Allow" in headers:
-            headers["Allow"] = allowed_methods(request.url.path) or headers["Allow"]
-        return _envelope(_from_http(request, error), store.last_world.error_status, headers)
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request.url.path) or headers.get("Allow", "")
+        return _envelope(
+            _from_http(request, error),
+            store.last_world.error_status,
+            headers,
+            challenge=_challenged(request),
+        )
 
     def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         logger.error("unexpected error", exc_info=error)
@@ -86,30 +85,6 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     app.add_error_handler(ProblemException, http_error)
     app.add_error_handler(HTTPException, http_error)
     app.add_error_handler(Exception, unexpected)
-
-
-def allowed_methods(path: str) -> str | None:
-    """Every method the contracts declare for ``path``, as a 405's ``Allow`` (Starlette
-    names only those of the first route that matched the path)."""
-    for pattern, methods in _routes():
-        if pattern.fullmatch(path):
-            return methods
-    return None
-
-
-@cache
-def _routes() -> tuple[tuple[re.Pattern[str], str], ...]:
-    routes = []
-    for document in (CONTRACT, ADMIN_CONTRACT):
-        parsed = yaml.safe_load(document.read_text(encoding="utf-8"))
-        base = urlsplit(parsed["servers"][0]["url"]).path.rstrip("/")
-        for template, item in parsed["paths"].items():
-            declared = [method.upper() for method in item if method in HTTP_METHODS]
-            if "GET" in declared:
-                declared.append("HEAD")
-            pattern = re.sub(r"\\{\w+\\}", "[^/]+", re.escape(base + template))
-            routes.append((re.compile(pattern), ", ".join(declared)))
-    return tuple(routes)
 
 
 def _log_hint(error: ApiError) -> None:
@@ -149,13 +124,30 @@ def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
     return ApiError.of(Code.INTERNAL_ERROR, detail=str(getattr(error, "detail", status)))
 
 
+def _challenged(request: ConnexionRequest) -> bool:
+    """Whether a 401 may carry WWW-Authenticate: not for a page's own fetch (Swagger UI's
+    "Try it out"), where a Basic challenge would open the browser's password dialog."""
+    mode: str = request.headers.get("sec-fetch-mode", "navigate")
+    return mode == "navigate"
+
+
 def _envelope(
-    error: ApiError, error_status: dict[int, int], headers: Mapping[str, str] | None = None
+    error: ApiError,
+    error_status: dict[int, int],
+    headers: Mapping[str, str] | None = None,
+    *,
+    challenge: bool = True,
 ) -> ConnexionResponse:
-    """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405."""
+    """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405
+    (every method the contract gives the path) and WWW-Authenticate on a 401."""
+    status = error.status(error_status)
     return ConnexionResponse(
-        status_code=error.status(error_status),
-        headers={**(headers or {}), **error.headers()},
+        status_code=status,
+        headers={
+            **(headers or {}),
+            **error.headers(),
+            **(error.challenge(status) if challenge else {}),
+        },
         mimetype="application/json",
         content_type="application/json",
         body=json.dumps(error.envelope()),

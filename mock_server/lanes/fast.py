@@ -25,7 +25,7 @@ from mock_server import contract
 from mock_server.auth import require_points
 from mock_server.errors import ApiError, Code
 from mock_server.lanes.body import read_body, replay
-from mock_server.lanes.validation import parse_json
+from mock_server.lanes.validation import parse_json, schema_view
 from mock_server.model import Principal
 from mock_server.operations.api import CapillaryApi
 from mock_server.stores.base import StoreUnavailableError
@@ -119,7 +119,7 @@ class FastLane:
             body = parse_json(raw)
         except ApiError:
             return None
-        return body if isinstance(body, dict) and self._body.is_valid(body) else None
+        return body if isinstance(body, dict) and self._body.is_valid(schema_view(body)) else None
 
 
 async def _respond(

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any
 
 import jsonschema_rs
@@ -22,10 +22,12 @@ from jsonschema.exceptions import relevance
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_server import contract
 from mock_server.errors import ApiError, Code
 from mock_server.lanes.body import read_body, replay
+from mock_server.lanes.json_text import json_text
+from mock_server.lanes.routes import route_of
 from mock_server.rules.money import MAX_AMOUNT
+from mock_server.schemas import explaining
 
 BODY_KEY = "capmock.body"
 """Where the parsed body is left in the ASGI scope's state for the handler."""
@@ -37,6 +39,8 @@ PARAMETER_CODES = {
 INT64_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
 """An integer that routing may parse; longer digit runs are out of int64 range anyway."""
 AMOUNT_FIELDS = ("pointsToBeAdjusted", "valueToBeAdjusted")
+ENUM_SHOWN = 12
+"""An enum of more values than this is not listed in a message (the documented codes)."""
 
 
 class EnvelopeParameterValidator(ParameterValidator):
@@ -80,33 +84,14 @@ class PathParameterGuard:
 
 def path_parameter_error(path: str) -> ApiError | None:
     """The refusal for a path whose integer parameter is not a 64-bit integer's digits."""
-    for pattern, names in _relaxed_routes():
-        match = pattern.fullmatch(path)
-        if match:
-            for name in names:
-                if not INT64_TEXT.fullmatch(match[name]):
-                    code = PARAMETER_CODES.get(("path", name), Code.INVALID_INPUT)
-                    return ApiError.of(code, detail=f"{name} must be an integer")
+    found = route_of(path)
+    if found is not None:
+        route, match = found
+        for name in route.integers:
+            if not INT64_TEXT.fullmatch(match[name]):
+                code = PARAMETER_CODES.get(("path", name), Code.INVALID_INPUT)
+                return ApiError.of(code, detail=f"{name} must be an integer")
     return None
-
-
-@cache
-def _relaxed_routes() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
-    """Each templated path of the contract, matching any text in its integer parameters."""
-    routes = []
-    for template, item in contract.document()["paths"].items():
-        integers = {
-            p["name"]
-            for operation in item.values()
-            if isinstance(operation, dict)
-            for p in operation.get("parameters", [])
-            if p.get("in") == "path" and p.get("schema", {}).get("type") == "integer"
-        }
-        names = tuple(name for name in re.findall(r"{(\w+)}", template) if name in integers)
-        if names:
-            regex = re.sub(r"{(\w+)}", r"(?P<\1>[^/]*)", template)
-            routes.append((re.compile(regex, re.DOTALL), names))
-    return tuple(routes)
 
 
 class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
@@ -126,10 +111,10 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
     def _validate(self, body: Any) -> None:
         if not isinstance(body, dict):
             raise ApiError.of(Code.BODY_NOT_OBJECT)
-        fast, explaining = _validators(self._schema)
-        if fast.is_valid(body):
+        fast, explainer = _validators(self._schema)
+        if fast.is_valid(schema_view(body)):
             return
-        errors = [_code_for(error, body) for error in explaining.iter_errors(body)]
+        errors = [_code_for(error, body) for error in explainer.iter_errors(body)]
         raise (
             min(errors, key=_rank)
             if errors
@@ -137,10 +122,10 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
         )
 
 
-_compiled: dict[int, tuple[dict[str, Any], Any, Draft4Validator]] = {}
+_compiled: dict[int, tuple[dict[str, Any], Any, Any]] = {}
 
 
-def _validators(schema: dict[str, Any]) -> tuple[Any, Draft4Validator]:
+def _validators(schema: dict[str, Any]) -> tuple[Any, Any]:
     """A fast validator (jsonschema-rs) that decides, and jsonschema that explains.
 
     Compiled once per operation (Connexion would build one per request), keyed by
@@ -153,17 +138,25 @@ def _validators(schema: dict[str, Any]) -> tuple[Any, Draft4Validator]:
     return entry[1], entry[2]
 
 
-def compile_schema(schema: dict[str, Any]) -> tuple[Any, Draft4Validator]:
-    """Validators for an OpenAPI 3.0 request schema, which Connexion checks as Draft 4."""
+def compile_schema(schema: dict[str, Any]) -> tuple[Any, Any]:
+    """Validators for an OpenAPI 3.0 request schema, which Connexion checks as Draft 4:
+    jsonschema-rs decides, jsonschema explains, both with ECMA-262 patterns."""
     fast = jsonschema_rs.Draft4Validator(schema)
-    return fast, Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    explainer = explaining(Draft4Validator)(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    return fast, explainer
 
 
 def parse_json(raw: bytes, encoding: str = "utf-8") -> Any:
-    """Parse a JSON body exactly: numbers with a fraction become Decimals, as sent."""
+    """Parse a JSON body exactly: numbers with a fraction become Decimals, as sent.
+
+    Refused (9100): bytes that are not text in ``encoding``, NaN and Infinity, integers
+    of more digits than Python converts, and escapes of half a character (a lone
+    surrogate such as ``\\ud800``, which no text can hold).
+    """
     try:
-        return json.loads(
-            raw.decode(encoding), parse_float=Decimal, parse_constant=_refuse_constant
+        text = raw.decode(encoding)
+        body = json.loads(
+            text, parse_float=Decimal, parse_int=_int, parse_constant=_refuse_constant
         )
     except UnicodeDecodeError:
         raise ApiError.of(
@@ -171,8 +164,66 @@ def parse_json(raw: bytes, encoding: str = "utf-8") -> Any:
         ) from None
     except LookupError:
         raise ApiError.of(Code.MALFORMED_JSON, detail=f"unknown charset {encoding}") from None
-    except (ValueError, RecursionError) as error:
+    except RecursionError:
+        raise ApiError.of(Code.MALFORMED_JSON, detail="nested too deeply") from None
+    except ValueError as error:
         raise ApiError.of(Code.MALFORMED_JSON, detail=_first_line(str(error))) from None
+    if _SURROGATE_ESCAPE.search(text):
+        half = _lone_surrogate(body)
+        if half is not None:
+            raise ApiError.of(
+                Code.MALFORMED_JSON,
+                detail=f"\\u{ord(half):04x} is half a character (a lone surrogate)",
+            )
+    return body
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate in a parsed body's strings (keys too), if any; json has
+    already joined the escaped pairs."""
+    texts: list[Any] = [value]
+    while texts:
+        item = texts.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                return found[0]
+        elif isinstance(item, dict):
+            texts.extend(item)
+            texts.extend(item.values())
+        elif isinstance(item, list):
+            texts.extend(item)
+    return None
+
+
+def _int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > sys.get_int_max_str_digits():
+        raise ValueError(f"an integer of {digits:,} digits is too long")
+    return int(text)
+
+
+def schema_view(body: Any) -> Any:
+    """The body as jsonschema-rs must see it to judge as Draft 4 and jsonschema do.
+
+    jsonschema-rs takes a Decimal whose exponent is 0 for an integer: ``9.73e2``
+    (Decimal 9.73E+2) would pass as the integer 973 where ``973.0`` does not. Any
+    number sent with a fraction or an exponent is a number, never an integer (Draft 4,
+    which OpenAPI 3.0 uses), so such Decimals are shown to it with one decimal place.
+    Amounts keep their own Decimal, as sent: only validation sees this view.
+    """
+    if isinstance(body, Decimal):
+        sign, digits, exponent = body.as_tuple()
+        return Decimal((sign, (*digits, 0), -1)) if exponent == 0 else body
+    if isinstance(body, dict):
+        return {key: schema_view(value) for key, value in body.items()}
+    if isinstance(body, list):
+        return [schema_view(value) for value in body]
+    return body
 
 
 def _charset(scope: Scope) -> str | None:
@@ -221,22 +272,58 @@ def _code_for(error: ValidationError, body: dict[str, Any]) -> ApiError:
     if field in AMOUNT_FIELDS:
         return _amount_error(field, body.get(field))
     if field == "pointCategoryTypes":
-        return ApiError.of(Code.INVALID_CATEGORY, value=category_shown(body.get(field)))
+        return ApiError.of(Code.INVALID_CATEGORY, value=json_text(body.get(field)))
     if field == "pointsAwardedRefType":
         return ApiError.of(Code.INVALID_REF_TYPE)
-    return ApiError.of(Code.INVALID_INPUT, detail=problem(error))
+    return ApiError.of(Code.INVALID_INPUT, detail=problem(error, field))
 
 
-def problem(error: ValidationError) -> str:
-    """One violation as a message names it: where, then what (``action.status: 99 is less
-    than the minimum of 200``), through the alternatives of a ``oneOf`` to the one meant."""
+def problem(error: ValidationError, field: str | None = None) -> str:
+    """One violation as a message names it: where (the dotted path, else ``field``), then
+    what (``action.status: 99 is less than the minimum of 200``), through the
+    alternatives of a ``oneOf`` to the one meant."""
     error = _meant(error)
-    where = ".".join(str(part) for part in error.absolute_path)
-    what = _first_line(error.message)
-    allowed = error.validator_value
-    if error.validator == "enum" and isinstance(allowed, list) and len(allowed) > 12:
-        what = f"{error.instance!r} is not one of the values allowed"
+    where = ".".join(str(part) for part in error.absolute_path) or field
+    what = describe(error)
     return f"{where}: {what}" if where else what
+
+
+def describe(error: ValidationError) -> str:
+    """A schema violation in words, with values written as the JSON that was sent."""
+    kind, expected, value = error.validator, _any(error.validator_value), _any(error.instance)
+    shown = json_text(value)
+    if kind == "type":
+        types = expected if isinstance(expected, list) else [expected]
+        return f"{shown} is not of type {', '.join(json.dumps(t) for t in types)}"
+    if kind == "required":
+        missing = [name for name in expected if name not in value]
+        return f"{json_text(missing[0] if missing else expected[0])} is a required property"
+    if kind == "minimum":
+        return f"{shown} is less than the minimum of {json_text(expected)}"
+    if kind == "maximum":
+        return f"{shown} is greater than the maximum of {json_text(expected)}"
+    if kind == "minLength":
+        return f"{shown} is shorter than {expected} characters"
+    if kind == "maxLength":
+        return f"{shown} is longer than {expected} characters"
+    if kind == "pattern":
+        return f"{shown} does not match {json.dumps(expected)}"
+    if kind == "enum" and len(expected) > ENUM_SHOWN:
+        return f"{shown} is not one of the values allowed"
+    if kind == "enum":
+        return f"{shown} is not one of {json_text(expected)}"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = _any(error.schema).get("properties", {})
+        unexpected = [name for name in value if name not in known]
+        if unexpected:
+            return f"{json_text(unexpected[0])} is not a field of this object"
+    return f"{shown} does not match the contract"
+
+
+def _any(value: Any) -> Any:
+    """A field of a jsonschema error, which its stubs type as "or Unset"; read only after
+    the error's kind says it is set."""
+    return value
 
 
 def _meant(error: ValidationError) -> ValidationError:
@@ -269,18 +356,8 @@ def _wrong_kind(sub: ValidationError, parent: ValidationError) -> bool:
     return sub.validator == "enum" and relative == ["type"]
 
 
-def amount_shown(value: Any) -> str:
-    """An amount the schema refused, as its message shows it: as sent."""
-    return str(value) if isinstance(value, Decimal) else json.dumps(value, default=str)
-
-
-def category_shown(value: Any) -> str:
-    """A ``pointCategoryTypes`` the schema refused, as its message shows it."""
-    return json.dumps(value, default=str)
-
-
 def _amount_error(field: str, value: Any) -> ApiError:
-    shown = amount_shown(value)
+    shown = json_text(value)
     number = _as_decimal(value)
     if number is None:
         return ApiError.of(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)

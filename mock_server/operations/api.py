@@ -34,5 +34,5 @@ class CapillaryApi:
         """
         return deduct.success(await deduct.apply(self.runtime, user_id, source, body)), 200
 
-    async def generateToken(self) -> Response:  # noqa: N802
+    async def generateToken(self) -> tuple[dict[str, Any], int, dict[str, str]]:  # noqa: N802
         return await token.generate(self.runtime, parsed_body())
