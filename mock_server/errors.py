@@ -48,6 +48,8 @@ class Code(IntEnum):
     STORE_UNAVAILABLE = 9190
     OUTCOME_UNKNOWN = 9191
     BODY_INCOMPLETE = 9192
+    UNKNOWN_SESSION = 9130
+    TOO_MANY_SESSIONS = 9131
     INTERNAL_ERROR = 9199
 
 
@@ -101,6 +103,11 @@ MESSAGES: dict[Code, str] = {
     ),
     Code.BODY_INCOMPLETE: "The request body did not arrive in full: {detail}",
     Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
+    Code.UNKNOWN_SESSION: (
+        "No session {session}: it expired, was deleted or never existed "
+        "(POST /__admin/sessions makes one)"
+    ),
+    Code.TOO_MANY_SESSIONS: "Too many sessions: {count} are open, the most this mock keeps",
 }
 
 STATUS: dict[Code, int] = {
@@ -115,6 +122,7 @@ STATUS: dict[Code, int] = {
     Code.STORE_UNAVAILABLE: 503,
     Code.OUTCOME_UNKNOWN: 503,
     Code.INTERNAL_ERROR: 500,
+    Code.TOO_MANY_SESSIONS: 429,
 }
 """HTTP status of the codes that are not plain invalid input; every other code is 400."""
 
@@ -150,6 +158,10 @@ class ApiError(Exception):
     def status_code(self) -> int:
         """The default status; Connexion reads it to pick 403 over 401 among auth failures."""
         return self.status()
+
+    def explain(self) -> str:
+        """Why this answer: the code and its message (a ``RuleError`` also names its row)."""
+        return f"{int(self.code)}: {self.message}"
 
     def envelope(self) -> dict[str, Any]:
         return {

@@ -10,9 +10,10 @@ from mock_server.fixtures import FixtureError, load_document
 from mock_server.runtime import Runtime
 
 
-async def reset(runtime: Runtime) -> dict[str, Any]:
-    await runtime.store.reset()
-    world = await runtime.store.world()
+async def reset(runtime: Runtime, session: str | None = None) -> dict[str, Any]:
+    """Back to the fixtures: the default world's state, or the session's."""
+    await runtime.store.reset(session)
+    world = await runtime.store.world(session)
     return {"status": "reset", "customers": len(world.customers)}
 
 

@@ -9,6 +9,7 @@ app in a test) simply has nothing to fill in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from starlette.types import Scope
 
@@ -37,6 +38,23 @@ class Exchange:
     """``RuleError.explain()`` or ``Deducted.explain()``: why this answer."""
     fault: str | None = None
     """The id of the fault that acted on this request, if one did."""
+
+
+class Decision(Protocol):
+    """What answered: a ``RuleError`` or another ``ApiError``, or ``Deducted``."""
+
+    def explain(self) -> str: ...
+
+
+def note(scope: Scope, decision: Decision) -> None:
+    """Record on the request's exchange, if it has one, which decision answered and why."""
+    exchange = current(scope)
+    if exchange is None:
+        return
+    exchange.rule = getattr(decision, "rule", None)
+    code = getattr(decision, "code", None)
+    exchange.code = int(code) if code is not None else None
+    exchange.explanation = decision.explain()
 
 
 def attach(scope: Scope, exchange: Exchange) -> None:
