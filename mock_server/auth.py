@@ -71,7 +71,9 @@ class Authenticator:
         self._secret = secret
         self._clock = clock
 
-    async def basic(self, username: str, password_md5: str, session: str | None = None) -> Principal:
+    async def basic(
+        self, username: str, password_md5: str, session: str | None = None
+    ) -> Principal:
         """The user, when the password sent is the MD5 of theirs (in the session's world)."""
         user = (await self._world(session)).users.get(username)
         expected = md5hex(user.secret) if user else ""

@@ -103,10 +103,7 @@ MESSAGES: dict[Code, str] = {
     ),
     Code.BODY_INCOMPLETE: "The request body did not arrive in full: {detail}",
     Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
-    Code.UNKNOWN_SESSION: (
-        "No session {session}: it expired, was deleted or never existed "
-        "(POST /__admin/sessions makes one)"
-    ),
+    Code.UNKNOWN_SESSION: "No session {session}: it expired, was deleted or never existed",
     Code.TOO_MANY_SESSIONS: "Too many sessions: {count} are open, the most this mock keeps",
 }
 

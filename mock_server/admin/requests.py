@@ -40,8 +40,7 @@ async def listed(runtime: Runtime, filters: Mapping[str, Any]) -> dict[str, Any]
             )
         )
         and (
-            since is None
-            or (entry["time"] >= after if after is not None else entry["id"] > since)
+            since is None or (entry["time"] >= after if after is not None else entry["id"] > since)
         )
     ]
     limit = filters.get("limit") or LIMIT

@@ -48,8 +48,8 @@ async def reset(runtime: Runtime, session: str) -> dict[str, Any]:
 
 
 def _world(document: Any) -> World:
-    # Amounts come parsed as Decimals, written back as floats: exact for any valid fixture (at most 3 decimals and
-    # 10^12, so 15 significant digits, which a float holds and prints back unchanged).
+    # Amounts come parsed as Decimals, written back as floats: exact for any valid
+    # fixture (at most 3 decimals and 10^12: 15 digits, which a float prints back as is).
     text = json.dumps(document, default=float)
     try:
         return load_document(text, "POST /__admin/sessions fixtures")

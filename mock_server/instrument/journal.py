@@ -146,14 +146,14 @@ def _hidden(name: str, value: str) -> str:
         if scheme.lower() == "basic":
             try:
                 user = base64.b64decode(credentials, validate=True).decode().split(":", 1)[0]
-            except (binascii.Error, UnicodeDecodeError):
+            except (binascii.Error, ValueError):  # not base64, not ASCII, not UTF-8
                 return f"{scheme} {HIDDEN}"
             return f"{scheme} {user}:{HIDDEN}"
         return f"{scheme} {HIDDEN}" if credentials else HIDDEN
     if name == "x-cap-api-oauth-token":
         try:
             subject = jwt.decode(value, options={"verify_signature": False}).get("sub")
-        except jwt.InvalidTokenError:
+        except (jwt.InvalidTokenError, ValueError, TypeError, AttributeError):
             return HIDDEN
         return f"{HIDDEN} (client {subject})" if isinstance(subject, str) else HIDDEN
     if name in SECRET_HEADERS:

@@ -100,23 +100,23 @@ class Instrument:
         if not status:
             return  # no answer went out (the client left): nothing to show for it
         entry = Recorded(
-                id=exchange.request_id,
-                time=started,
-                method=scope["method"],
-                path=path,
-                query=scope["query_string"],
-                headers=list(scope["headers"]),
-                body=b"".join(body),
-                status=status,
-                response=b"".join(response),
-                duration=time.time() - started,
-                session=exchange.session,
-                operation=exchange.operation,
-                user_id=exchange.user_id,
-                rule=exchange.rule,
-                code=exchange.code,
-                explanation=exchange.explanation,
-                fault=exchange.fault,
+            id=exchange.request_id,
+            time=started,
+            method=scope["method"],
+            path=path,
+            query=scope["query_string"],
+            headers=list(scope["headers"]),
+            body=b"".join(body),
+            status=status,
+            response=b"".join(response),
+            duration=time.time() - started,
+            session=exchange.session,
+            operation=exchange.operation,
+            user_id=exchange.user_id,
+            rule=exchange.rule,
+            code=exchange.code,
+            explanation=exchange.explanation,
+            fault=exchange.fault,
         )
         try:
             await self.journal.record(entry)
@@ -146,6 +146,8 @@ def _noted(exchange: Exchange, refusal: ApiError) -> ApiError:
 async def _refuse(send: Send, refusal: ApiError) -> None:
     body = json.dumps(refusal.envelope()).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    headers += [(name.lower().encode(), value.encode()) for name, value in refusal.headers().items()]
+    headers += [
+        (name.lower().encode(), value.encode()) for name, value in refusal.headers().items()
+    ]
     await send({"type": "http.response.start", "status": refusal.status(), "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -94,8 +94,7 @@ def verify(
     }
     if not ok:
         report["message"] = (
-            f"expected {_wanted(count)} matching {json.dumps(match, default=str)}; "
-            f"found {actual}"
+            f"expected {_wanted(count)} matching {json.dumps(match, default=str)}; found {actual}"
         )
         report["nearMisses"] = near_misses(match, entries) if actual < _least(count) else []
     return ok, report

@@ -130,7 +130,9 @@ def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
     if status == 405:
         return ApiError.of(Code.METHOD_NOT_ALLOWED, method=request.method, path=request.url.path)
     if status == 415:
-        return shape(Code.UNSUPPORTED_MEDIA_TYPE, "the body has no Content-Type", content_type="none")
+        return shape(
+            Code.UNSUPPORTED_MEDIA_TYPE, "the body has no Content-Type", content_type="none"
+        )
     if 400 <= status < 500:
         detail = getattr(error, "detail", None) or "bad request"
         return shape(Code.INVALID_INPUT, str(detail), detail=detail)

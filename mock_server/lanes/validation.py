@@ -257,7 +257,8 @@ def _code_for(error: ValidationError, body: dict[str, Any]) -> RuleError:
     if field == "pointCategoryTypes":
         return shape(Code.INVALID_CATEGORY, value=json.dumps(body.get(field), default=str))
     if field == "pointsAwardedRefType":
-        return shape(Code.INVALID_REF_TYPE, f"pointsAwardedRefType {body.get(field)!r} is not one of the contract's values")
+        given = body.get(field)
+        return shape(Code.INVALID_REF_TYPE, f"pointsAwardedRefType {given!r} is not a known type")
     where = f"{field}: " if field else ""
     return shape(Code.INVALID_INPUT, detail=where + _first_line(error.message))
 
