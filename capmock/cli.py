@@ -21,8 +21,8 @@ from capmock import __version__
 from capmock.command import EXIT_FAILED, EXIT_USAGE, CapmockGroup, fail
 from capmock.net import is_loopback_host
 from mock_server.data import DEFAULT_FIXTURES
-from mock_server.model import World
 from mock_server.instrument.journal import JOURNAL_SIZE
+from mock_server.model import World
 from mock_server.stores.base import LEDGER_TOTAL, MAX_SESSIONS
 
 # Connexion imports Starlette's test client at start-up, which warns about httpx: noise

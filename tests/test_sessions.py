@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-import pytest
 import yaml
 from support import DEDUCT, SEED_USER, LiveMock, basic_header
 
