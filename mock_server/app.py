@@ -112,7 +112,7 @@ def create_app(
         ],
     )
     lanes = FastLane(documented, api) if fast_lane else documented
-    return Instrument(lanes, store, journal)
+    return Instrument(lanes, journal)
 
 
 def app_from_env() -> ASGIApp:

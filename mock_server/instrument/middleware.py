@@ -1,22 +1,22 @@
-"""The outermost middleware: gives each request its exchange and id, resolves its
-session, and journals requests to the Capillary API once they are answered.
+"""The outermost middleware: gives each request its exchange and id, puts the session
+``X-Capmock-Session`` names on it, and journals requests to the Capillary API once they
+are answered.
 
-Every answer carries ``X-Capmock-Request-Id``. A request naming a session the store
-does not have is refused here (400, code 9130), before anything inside can serve it
-from the default world. Admin calls and the Swagger UI pages are not journaled.
+Every answer carries ``X-Capmock-Request-Id``. The session is checked where it is used:
+every store call that serves a session's state refuses one it does not have
+(``UnknownSessionError``, 400 with code 9130), so a request naming an unknown session is
+never served from the default world, and one that routing refuses keeps its 404 or 405.
+Admin calls and the Swagger UI pages are not journaled.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import re
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server.errors import ApiError
 from mock_server.instrument.context import (
     REQUEST_ID_HEADER,
     SESSION_HEADER,
@@ -24,8 +24,7 @@ from mock_server.instrument.context import (
     attach,
 )
 from mock_server.instrument.journal import Journal, Recorded, new_request_id
-from mock_server.lanes.body import read_body
-from mock_server.stores.base import Store, StoreUnavailableError, UnknownSessionError
+from mock_server.stores.base import StoreUnavailableError
 
 UNJOURNALED = re.compile(r"/(__admin|ui)(/.*)?|/openapi\.(json|yaml)")
 """The mock's own pages and API: never in the journal."""
@@ -41,9 +40,8 @@ _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
 class Instrument:
     """See the module's docstring; ``journal`` None turns journaling off."""
 
-    def __init__(self, app: ASGIApp, store: Store, journal: Journal | None) -> None:
+    def __init__(self, app: ASGIApp, journal: Journal | None) -> None:
         self.app = app
-        self.store = store
         self.journal = journal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -66,10 +64,11 @@ class Instrument:
                 message["headers"] = [*message.get("headers", ()), (_REQUEST_ID, request_id)]
             await send(message)
 
+        for name, value in scope["headers"]:
+            if name == _SESSION:  # checked by the store on first use: unknown is 9130
+                exchange.session = value.decode("latin-1")
+                break
         if self.journal is None or UNJOURNALED.fullmatch(path):
-            refusal = await self._session(scope, exchange)
-            if refusal is not None:
-                return await _refuse(identified, refusal)
             return await self.app(scope, receive, identified)
 
         body: list[bytes] = []
@@ -90,13 +89,7 @@ class Instrument:
                 response.append(message.get("body", b""))
             await identified(message)
 
-        refusal = await self._session(scope, exchange)
-        if refusal is not None:
-            with contextlib.suppress(ApiError):  # journaled as sent, even when cut short
-                await read_body(receiving, scope)
-            await _refuse(sending, refusal)
-        else:
-            await self.app(scope, receiving, sending)
+        await self.app(scope, receiving, sending)
         if not status:
             return  # no answer went out (the client left): nothing to show for it
         entry = Recorded(
@@ -122,32 +115,3 @@ class Instrument:
             await self.journal.record(entry)
         except StoreUnavailableError as error:  # the answer has gone: say so in the log
             logger.warning("request %s not journaled: %s", entry.id, error)
-
-    async def _session(self, scope: Scope, exchange: Exchange) -> ApiError | None:
-        """Put the session the request names on its exchange, or the refusal to answer."""
-        for name, value in scope["headers"]:
-            if name == _SESSION:
-                session = value.decode("latin-1")
-                exchange.session = session
-                try:
-                    known = await self.store.has_session(session)
-                except StoreUnavailableError as error:
-                    return _noted(exchange, error.refusal())
-                return None if known else _noted(exchange, UnknownSessionError(session))
-        return None
-
-
-def _noted(exchange: Exchange, refusal: ApiError) -> ApiError:
-    exchange.code = int(refusal.code)
-    exchange.explanation = refusal.explain()
-    return refusal
-
-
-async def _refuse(send: Send, refusal: ApiError) -> None:
-    body = json.dumps(refusal.envelope()).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    headers += [
-        (name.lower().encode(), value.encode()) for name, value in refusal.headers().items()
-    ]
-    await send({"type": "http.response.start", "status": refusal.status(), "headers": headers})
-    await send({"type": "http.response.body", "body": body})

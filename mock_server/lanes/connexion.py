@@ -24,6 +24,7 @@ from mock_server.auth import (
 )
 from mock_server.errors import ApiError, Code
 from mock_server.instrument.context import current, note
+from mock_server.lanes.allow import allowed
 from mock_server.lanes.validation import shape
 from mock_server.stores.base import Store, StoreUnavailableError
 
@@ -79,7 +80,11 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
         assert isinstance(error, HTTPException)
         refusal = _from_http(request, error)
         note(request.scope, refusal)
-        return _envelope(refusal, store.last_world.error_status, error.headers)
+        headers = dict(error.headers or {})
+        methods = allowed(request.url.path) if error.status_code == 405 else None
+        if methods:
+            headers["Allow"] = methods
+        return _envelope(refusal, store.last_world.error_status, headers)
 
     def unexpected(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         logger.error("unexpected error", exc_info=error)

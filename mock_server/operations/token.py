@@ -9,6 +9,7 @@ from starlette.types import Scope
 from mock_server.errors import ApiError
 from mock_server.instrument.context import current, note
 from mock_server.runtime import Runtime
+from mock_server.stores.base import UnknownSessionError
 
 
 class Issued:
@@ -29,6 +30,8 @@ async def generate(
     session = exchange.session if exchange else None
     try:
         token, ttl = await runtime.auth.issue_token(body["key"], body["secret"], session)
+    except UnknownSessionError:
+        raise  # 9130 in the API's envelope, not a refused client
     except ApiError as error:
         note(scope, error)
         return {"data": None, "errors": error.envelope()["errors"]}, 401

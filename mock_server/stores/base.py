@@ -149,9 +149,6 @@ class Store(Protocol):
     async def close_session(self, session: str) -> None:
         """Forget a session and its state (``UnknownSessionError`` if there is none)."""
 
-    async def has_session(self, session: str) -> bool:
-        """Whether the session exists and has not expired."""
-
     def journal(self, size: int) -> Journal:
         """The request journal kept beside this store's state, bounded to ``size``."""
 

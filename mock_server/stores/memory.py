@@ -145,13 +145,6 @@ class MemoryStore:
         self._state(session)
         del self._sessions[session]
 
-    async def has_session(self, session: str) -> bool:
-        try:
-            self._state(session)
-        except UnknownSessionError:
-            return False
-        return True
-
     def journal(self, size: int) -> Journal:
         return MemoryJournal(size)
 

@@ -279,8 +279,6 @@ class RedisStore:
         self._read = self._client.register_script(READ_SCRIPT)
         self._commit = self._client.register_script(COMMIT_SCRIPT)
         self._open = self._client.register_script(OPEN_SESSION_SCRIPT)
-        self._session_kinds: dict[str, bool] = {}
-        """Whether each session seen has fixtures of its own: that never changes."""
         self._session_worlds: dict[str, World] = {}
         self._world, self._epoch = world, epoch
         self.resumed = resumed
@@ -376,14 +374,11 @@ class RedisStore:
         """Where a session's state lives (``UnknownSessionError`` when there is none)."""
         if session is None:
             return DEFAULT
-        own = self._session_kinds.get(session)
-        if own is None:
-            with self._available():
-                kind = await self._client.hget(_session_key(session), "own")
-            if kind is None:
-                raise UnknownSessionError(session)
-            own = self._session_kinds[session] = kind == "1"
-        return _Space(session, own)
+        with self._available():  # asked each time: another replica may have ended it
+            kind = await self._client.hget(_session_key(session), "own")
+        if kind is None:
+            raise UnknownSessionError(session)
+        return _Space(session, kind == "1")
 
     def _cached_epoch(self, space: _Space) -> str:
         if not space.own:
@@ -602,7 +597,6 @@ class RedisStore:
             )
         if live >= 0:
             raise TooManySessionsError(live)
-        self._session_kinds[session.id] = world is not None
         if world is not None:
             self._session_worlds[session.id] = world
         return session
@@ -620,12 +614,7 @@ class RedisStore:
                 raise UnknownSessionError(session)
             await self._forget(_Space(session), "ending the session", _session_key(session))
             await self._client.zrem(SESSIONS, session)
-        self._session_kinds.pop(session, None)
         self._session_worlds.pop(session, None)
-
-    async def has_session(self, session: str) -> bool:
-        with self._available():
-            return bool(await self._client.exists(_session_key(session)))
 
     def journal(self, size: int) -> Journal:
         return RedisJournal(self._client, PREFIX, self._shown, size)

@@ -429,11 +429,6 @@ class SqliteStore:
                 raise UnknownSessionError(session)
         self._session_worlds.pop(session, None)
 
-    async def has_session(self, session: str) -> bool:
-        with self._available() as db:
-            row = db.execute("SELECT expires FROM session WHERE id = ?", (session,)).fetchone()
-        return row is not None and row[0] > time.time()
-
     def journal(self, size: int) -> Journal:
         return SqliteJournal(self._write, self._available, size)
 
