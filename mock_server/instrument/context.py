@@ -22,6 +22,12 @@ REQUEST_ID_HEADER = "X-Capmock-Request-Id"
 _KEY = "capmock.exchange"
 
 
+class Decision(Protocol):
+    """What answered: a ``RuleError`` or another ``ApiError``, or ``Deducted``."""
+
+    def explain(self) -> str: ...
+
+
 @dataclass
 class Exchange:
     """One request to the Capillary API and what was decided about it."""
@@ -35,15 +41,13 @@ class Exchange:
     """The row of the rules table that answered, or None for a success."""
     code: int | None = None
     explanation: str | None = None
-    """``RuleError.explain()`` or ``Deducted.explain()``: why this answer."""
+    """Why this answer, when a layer says it in words (else ``decision`` explains it)."""
+    decision: Decision | None = None
+    """What answered (a ``RuleError``, an ``ApiError``, ``Deducted``): its ``explain()`` is
+    asked only when the journal shows the entry, so a mock without a journal never
+    formats one."""
     fault: str | None = None
     """The id of the fault that acted on this request, if one did."""
-
-
-class Decision(Protocol):
-    """What answered: a ``RuleError`` or another ``ApiError``, or ``Deducted``."""
-
-    def explain(self) -> str: ...
 
 
 def note(scope: Scope, decision: Decision) -> None:
@@ -54,7 +58,7 @@ def note(scope: Scope, decision: Decision) -> None:
     exchange.rule = getattr(decision, "rule", None)
     code = getattr(decision, "code", None)
     exchange.code = int(code) if code is not None else None
-    exchange.explanation = decision.explain()
+    exchange.decision = decision
 
 
 def attach(scope: Scope, exchange: Exchange) -> None:

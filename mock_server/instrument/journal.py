@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import os
 import time
 from collections import deque
@@ -19,6 +20,8 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 import jwt
+
+from mock_server.instrument.context import Decision
 
 JOURNAL_SIZE = 10_000
 """Entries the journal keeps unless ``--journal-size`` says otherwise; 0 turns it off."""
@@ -30,10 +33,15 @@ View = dict[str, Any]
 """An entry as the admin API shows it (JSON-ready)."""
 
 
+_PROCESS = os.urandom(4).hex()
+_COUNT = itertools.count()
+
+
 def new_request_id() -> str:
     """Unique across workers and replicas, and ordered by time: 12 hex digits of
-    milliseconds since the epoch, then 12 random ones."""
-    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(6).hex()}"
+    milliseconds since the epoch, 8 random ones drawn once per process, and 4 of a
+    counter of the process's requests."""
+    return f"{time.time_ns() // 1_000_000:012x}{_PROCESS}{next(_COUNT) & 0xFFFF:04x}"
 
 
 @dataclass(slots=True)
@@ -56,6 +64,7 @@ class Recorded:
     rule: int | None
     code: int | None
     explanation: str | None
+    decision: Decision | None
     fault: str | None
 
 
@@ -125,7 +134,7 @@ def view(entry: Recorded) -> View:
         "rule": entry.rule,
         "code": entry.code,
         "outcome": "success" if entry.code is None and entry.status < 400 else "refused",
-        "explanation": entry.explanation,
+        "explanation": entry.explanation or (entry.decision and entry.decision.explain()),
         "fault": entry.fault,
     }
 

@@ -28,10 +28,12 @@ from mock_server.stores.base import StoreUnavailableError
 
 UNJOURNALED = re.compile(r"/(__admin|ui)(/.*)?|/openapi\.(json|yaml)")
 """The mock's own pages and API: never in the journal."""
-OPERATIONS = (
-    (re.compile(r"/v2/customers/([0-9]{1,19})/negativePointsAdjustment"), "deductPoints"),
-    (re.compile(r"/v3/oauth/token/generate()"), "generateToken"),
+OPERATIONS = re.compile(
+    r"/v2/customers/(?P<deductPoints>[0-9]{1,19})/negativePointsAdjustment"
+    r"|/v3/oauth/token/(?P<generateToken>)generate"
 )
+"""The Capillary operations by path: the group that matched names the operation (and
+holds the userId when there is one)."""
 logger = logging.getLogger("capmock")
 _SESSION = SESSION_HEADER.lower().encode()
 _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
@@ -51,57 +53,30 @@ class Instrument:
         exchange = Exchange(request_id=new_request_id())
         attach(scope, exchange)
         path: str = scope["path"]
-        for pattern, operation in OPERATIONS:
-            found = pattern.fullmatch(path)
-            if found:
-                exchange.operation = operation
-                exchange.user_id = int(found[1]) if found[1] else None
-                break
-        request_id = exchange.request_id.encode()
-
-        async def identified(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), (_REQUEST_ID, request_id)]
-            await send(message)
-
+        found = OPERATIONS.fullmatch(path)
+        if found:
+            exchange.operation = found.lastgroup
+            user_id = found["deductPoints"]
+            exchange.user_id = int(user_id) if user_id else None
         for name, value in scope["headers"]:
             if name == _SESSION:  # checked by the store on first use: unknown is 9130
                 exchange.session = value.decode("latin-1")
                 break
-        if self.journal is None or UNJOURNALED.fullmatch(path):
-            return await self.app(scope, receive, identified)
-
-        body: list[bytes] = []
-        response: list[bytes] = []
-        status = 0
-
-        async def receiving() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                body.append(message.get("body", b""))
-            return message
-
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                response.append(message.get("body", b""))
-            await identified(message)
-
-        await self.app(scope, receiving, sending)
-        if not status:
-            return  # no answer went out (the client left): nothing to show for it
+        journaled = self.journal is not None and not UNJOURNALED.fullmatch(path)
+        wire = _Wire(receive, send, exchange.request_id.encode(), journaled)
+        await self.app(scope, wire.receive if journaled else receive, wire.send)
+        if self.journal is None or not journaled or not wire.status:
+            return  # not journaled, or no answer went out (the client left)
         entry = Recorded(
             id=exchange.request_id,
             time=started,
             method=scope["method"],
             path=path,
             query=scope["query_string"],
-            headers=list(scope["headers"]),
-            body=b"".join(body),
-            status=status,
-            response=b"".join(response),
+            headers=scope["headers"],
+            body=b"".join(wire.body),
+            status=wire.status,
+            response=b"".join(wire.response),
             duration=time.time() - started,
             session=exchange.session,
             operation=exchange.operation,
@@ -109,9 +84,37 @@ class Instrument:
             rule=exchange.rule,
             code=exchange.code,
             explanation=exchange.explanation,
+            decision=exchange.decision,
             fault=exchange.fault,
         )
         try:
             await self.journal.record(entry)
         except StoreUnavailableError as error:  # the answer has gone: say so in the log
             logger.warning("request %s not journaled: %s", entry.id, error)
+
+
+class _Wire:
+    """One request's channels: every answer gets its ``X-Capmock-Request-Id``; with
+    ``keep``, the body as it arrives and the answer as it leaves are kept."""
+
+    __slots__ = ("_id", "_keep", "_receive", "_send", "body", "response", "status")
+
+    def __init__(self, receive: Receive, send: Send, request_id: bytes, keep: bool) -> None:
+        self._receive, self._send, self._id, self._keep = receive, send, request_id, keep
+        self.body: list[bytes] = []
+        self.response: list[bytes] = []
+        self.status = 0
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.body.append(message.get("body", b""))
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            message["headers"] = [*message.get("headers", ()), (_REQUEST_ID, self._id)]
+        elif self._keep and message["type"] == "http.response.body":
+            self.response.append(message.get("body", b""))
+        await self._send(message)
