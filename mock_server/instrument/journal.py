@@ -14,6 +14,7 @@ import itertools
 import os
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs
 
 import jwt
 
-from mock_server.instrument.context import Decision
+from mock_server.instrument.context import Exchange
 
 JOURNAL_SIZE = 10_000
 """Entries the journal keeps unless ``--journal-size`` says otherwise; 0 turns it off."""
@@ -46,26 +47,23 @@ def new_request_id() -> str:
 
 @dataclass(slots=True)
 class Recorded:
-    """One request and its answer, as captured on the wire."""
+    """One request and its answer, as captured on the wire, with its exchange (its id,
+    session, operation, and what decided)."""
 
-    id: str
+    exchange: Exchange
     time: float
     method: str
     path: str
     query: bytes
-    headers: list[tuple[bytes, bytes]]
+    headers: Sequence[tuple[bytes, bytes]]
     body: bytes
     status: int
     response: bytes
     duration: float
-    session: str | None
-    operation: str | None
-    user_id: int | None
-    rule: int | None
-    code: int | None
-    explanation: str | None
-    decision: Decision | None
-    fault: str | None
+
+    @property
+    def session(self) -> str | None:
+        return self.exchange.session
 
 
 class Journal(Protocol):
@@ -109,6 +107,8 @@ class MemoryJournal:
 
 def view(entry: Recorded) -> View:
     """The entry as the admin API shows it, with credentials hidden."""
+    exchange = entry.exchange
+    decision = exchange.decision
     query = entry.query.decode("latin-1")
     sources = parse_qs(query).get("source")
     try:
@@ -116,7 +116,7 @@ def view(entry: Recorded) -> View:
     except UnicodeDecodeError:
         text = None
     return {
-        "id": entry.id,
+        "id": exchange.request_id,
         "time": datetime.fromtimestamp(entry.time, UTC).isoformat(timespec="milliseconds"),
         "method": entry.method,
         "path": entry.path,
@@ -127,19 +127,19 @@ def view(entry: Recorded) -> View:
         "status": entry.status,
         "response": entry.response.decode("utf-8", "replace"),
         "durationMs": round(entry.duration * 1000, 3),
-        "session": entry.session,
-        "operation": entry.operation,
-        "userId": entry.user_id,
+        "session": exchange.session,
+        "operation": exchange.operation,
+        "userId": exchange.user_id,
         "source": sources[-1] if sources else None,
-        "rule": entry.rule,
-        "code": entry.code,
-        "outcome": "success" if entry.code is None and entry.status < 400 else "refused",
-        "explanation": entry.explanation or (entry.decision and entry.decision.explain()),
-        "fault": entry.fault,
+        "rule": exchange.rule,
+        "code": exchange.code,
+        "outcome": "success" if exchange.code is None and entry.status < 400 else "refused",
+        "explanation": exchange.explanation or (decision.explain() if decision else None),
+        "fault": exchange.fault,
     }
 
 
-def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+def _headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     shown: dict[str, str] = {}
     for name_bytes, value_bytes in raw:
         name, value = name_bytes.decode("latin-1").lower(), value_bytes.decode("latin-1")

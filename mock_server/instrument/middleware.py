@@ -68,29 +68,21 @@ class Instrument:
         if self.journal is None or not journaled or not wire.status:
             return  # not journaled, or no answer went out (the client left)
         entry = Recorded(
-            id=exchange.request_id,
-            time=started,
-            method=scope["method"],
-            path=path,
-            query=scope["query_string"],
-            headers=scope["headers"],
-            body=b"".join(wire.body),
-            status=wire.status,
-            response=b"".join(wire.response),
-            duration=time.time() - started,
-            session=exchange.session,
-            operation=exchange.operation,
-            user_id=exchange.user_id,
-            rule=exchange.rule,
-            code=exchange.code,
-            explanation=exchange.explanation,
-            decision=exchange.decision,
-            fault=exchange.fault,
+            exchange,
+            started,
+            scope["method"],
+            path,
+            scope["query_string"],
+            scope["headers"],
+            b"".join(wire.body),
+            wire.status,
+            b"".join(wire.response),
+            time.time() - started,
         )
         try:
             await self.journal.record(entry)
         except StoreUnavailableError as error:  # the answer has gone: say so in the log
-            logger.warning("request %s not journaled: %s", entry.id, error)
+            logger.warning("request %s not journaled: %s", exchange.request_id, error)
 
 
 class _Wire:
