@@ -44,7 +44,6 @@ SESSION_TTL = 3600.0
 """Seconds a session lives when its maker names no ``ttl``: a test run that crashed
 before deleting its sessions leaves nothing behind for long."""
 
-MAX_SESSION_TTL = 86400
 MAX_SESSIONS = 1000
 """Sessions a mock keeps at once unless ``--max-sessions`` says otherwise."""
 
