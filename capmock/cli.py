@@ -20,6 +20,7 @@ import click
 from capmock import __version__
 from capmock.command import EXIT_FAILED, EXIT_USAGE, CapmockGroup, fail
 from capmock.net import is_loopback_host
+from contract_tests.options import click_options
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.instrument.journal import JOURNAL_SIZE
 from mock_server.model import World
@@ -333,100 +334,46 @@ def init(folder: Path, force: bool) -> None:
 
 
 @main.command("test")
-@click.option(
-    "--base-url",
-    help="The API to test. Without it: the profile's baseUrl, else a fresh mock on the "
-    "default fixtures, started and stopped by the run.",
-)
-@click.option(
-    "--profile",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Target profile YAML: credentials, test customer, program, promotion, award... "
-    "Required beyond loopback; derived from our own mock otherwise.",
-)
-@click.option("--auth", metavar="USER:PASSWORD", help="Basic credentials (clear password).")
-@click.option("--oauth", metavar="KEY:SECRET", help="OAuth client key and secret.")
-@click.option(
-    "--allow-writes",
-    is_flag=True,
-    help="Deduct from the profile's test customer on a non-loopback target.",
-)
-@click.option("--dry-run", is_flag=True, help="List every test and its requests; send nothing.")
-@click.option(
-    "--max-examples",
-    default=50,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Examples per Schemathesis phase and deduction sequences of the model test.",
-)
-@click.option("--seed", type=int, help="Reproduce a run (without it a seed is drawn and shown).")
-@click.option("--rate-limit", metavar="RATE", help="At most RATE requests, e.g. 10/s or 600/m.")
-@click.option("--max-requests", type=click.IntRange(1), help="Send at most this many requests.")
-@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="JUnit XML file.")
-@click.option(
-    "--report",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Directory for findings.txt, findings.json and junit.xml.",
-)
-def test_command(
-    base_url: str | None,
-    profile: Path | None,
-    auth: str | None,
-    oauth: str | None,
-    allow_writes: bool,
-    dry_run: bool,
-    max_examples: int,
-    seed: int | None,
-    rate_limit: str | None,
-    max_requests: int | None,
-    junit: Path | None,
-    report: Path | None,
-) -> None:
+@click_options
+def test_command(**values: object) -> None:
     """Check that a server honours the contract (exit 0) or show where not (exit 1).
 
-    Runs Schemathesis (every phase and check), one test per documented error code
-    and seed example, and random deduction sequences checked against a balance model.
-    Every finding shows the request as curl, the response and what was expected.
+    Before any test, one preflight request checks the credentials and that the target
+    answers the contract. Then: Schemathesis (every phase and check), one test per
+    documented error code and seed example, odd input, the whole userId range, random
+    deduction sequences checked against a balance model, and a race of simultaneous
+    deductions. Every finding shows the request as curl, the response and what was
+    expected. --report DIR writes index.html, findings.json and junit.xml.
 
     \b
-    Safety: beyond loopback only requests the contract says must be refused are
-    sent, unless --allow-writes is given with a --profile naming the test customer.
-    Our own mock on loopback is reset through /__admin between tests; nothing else
-    is ever sent to /__admin.
+    Safety: a target beyond loopback, or any with --live, is a live org: --profile is
+    required, /__admin is never used, and every request names the profile's unknown
+    customer (or no customer at all), so that nothing can take a point even if the
+    target accepted it. Tests that need the test customer are "not run (needs
+    --allow-writes)". With --allow-writes they deduct from that customer only.
 
     \b
-    Exit 2 for a usage error. The same suite runs under pytest:
+    Exit 2 for a usage error (bad option or profile, the target unreachable or
+    refusing the credentials). The same suite runs under pytest:
       pytest contract_tests --base-url http://127.0.0.1:8080
 
     \b
     Examples:
       capmock test
-      capmock test --base-url http://127.0.0.1:8080 --junit contract.xml
+      capmock test --base-url http://127.0.0.1:8080 --report reports/
+      capmock test --print-profile > my-org.yaml
       capmock test --base-url https://eu.api.capillarytech.com --profile my-org.yaml --dry-run
       capmock test --base-url https://eu.api.capillarytech.com --profile my-org.yaml \\
-        --oauth KEY:SECRET --allow-writes --rate-limit 5/s --max-requests 500
+        --oauth KEY:SECRET --allow-writes --race 3 --rate-limit 5/s --max-requests 500
     """
-    from contract_tests.limits import parse_rate
-    from contract_tests.options import Options
+    from contract_tests.options import UsageError, options_from
     from contract_tests.runner import run
 
     try:
-        rate = parse_rate(rate_limit) if rate_limit else None
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--rate-limit") from None
-    options = Options(
-        base_url=base_url,
-        profile=profile,
-        auth=auth,
-        oauth=oauth,
-        allow_writes=allow_writes,
-        dry_run=dry_run,
-        max_examples=max_examples,
-        seed=seed,
-        rate_limit=rate,
-        max_requests=max_requests,
-    )
-    sys.exit(run(options, junit=junit, report=report))
+        options = options_from(values)
+    except UsageError as error:
+        fail(str(error), EXIT_USAGE)
+    sys.exit(run(options))
 
 
 @main.command()

@@ -17,6 +17,11 @@ class CannotDeriveError(Exception):
 
 
 def derive_profile(fixtures: dict[str, Any], origin: str) -> Profile:
+    return profile_from_document(derive_document(fixtures), origin)
+
+
+def derive_document(fixtures: dict[str, Any]) -> dict[str, Any]:
+    """The profile document (as a profile file holds it) that fits the fixtures."""
     programs = {p["id"]: p for p in fixtures.get("programs", [])}
     default = next((p for p in programs.values() if p.get("default")), None)
     if default is None:
@@ -74,7 +79,7 @@ def derive_profile(fixtures: dict[str, Any], origin: str) -> Profile:
         document["noAccessCredentials"] = {
             "basic": {"username": no_access[0]["username"], "password": no_access[0]["password"]}
         }
-    return profile_from_document(document, origin)
+    return document
 
 
 def _cannot(missing: list[str]) -> str:

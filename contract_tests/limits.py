@@ -48,7 +48,10 @@ def parse_rate(text: str) -> float:
     """``"10/s"``, ``"600/m"`` or a bare number of requests per second."""
     number, _, unit = text.partition("/")
     per = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}.get(unit.strip().lower())
-    value = float(number)
-    if per is None or value <= 0:
+    try:
+        value = float(number)
+    except ValueError:
+        value = 0.0
+    if per is None or not 0 < value < float("inf"):
         raise ValueError(f"{text!r} is not a rate such as 10/s or 600/m")
     return value / per

@@ -48,6 +48,20 @@ def balance_text(balance: Decimal) -> str:
     return f"{balance.quantize(Decimal('0.001')):f}"
 
 
+def answered_balance(exchange: Exchange, field: str) -> Decimal | None:
+    """The balance a successful deduction answered in ``field``; None otherwise."""
+    document = exchange.json()
+    if exchange.status != 200 or not isinstance(document, dict):
+        return None
+    value = document.get(field)
+    if not isinstance(value, str):
+        return None
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        return None
+
+
 class BalanceModel:
     """Known balances per bucket; a bucket whose balance is None is not known yet."""
 

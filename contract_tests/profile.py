@@ -130,6 +130,11 @@ def _problems(document: Any) -> list[tuple[tuple[Any, ...], str]]:
     errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.path)))
     problems = [(tuple(error.path), error.message) for error in errors]
     customer = (document.get("customer") or {}) if isinstance(document, dict) else {}
+    unknown = document.get("unknownCustomerId") if isinstance(document, dict) else None
+    if isinstance(customer, dict) and unknown is not None and unknown == customer.get("userId"):
+        problems.append(
+            (("unknownCustomerId",), "is the test customer: it must be an id no customer has")
+        )
     for key in ("source", "otherSource"):
         source = customer.get(key) if isinstance(customer, dict) else None
         if isinstance(source, str) and source not in spec.enum("Source"):

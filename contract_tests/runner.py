@@ -1,180 +1,208 @@
-"""``capmock test``: run the contract tests through pytest, with a progress display on a
-terminal and a table of what passed and failed at the end.
+"""``capmock test``: open the session, run the contract suite through pytest with the
+Options object in ``config.stash``, show progress while it runs and the summary at the
+end.
 
-Exit codes: 0 the target honours the contract, 1 it does not, 2 usage error.
+pytest captures file descriptors 1 and 2 while tests run, which swallows anything drawn
+on them; the progress display is therefore drawn on a duplicate of the terminal's file
+descriptor taken before pytest starts. On a terminal it is a bar with the count, the
+elapsed time and the test running now; off a terminal (CI logs) each test is a plain
+line with its full name.
+
+Exit codes: 0 the target honours the contract, 1 it does not (or too few codes were
+checked for ``--min-coverage``), 2 usage error.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import sys
 from pathlib import Path
+from typing import Any, TextIO
 
 import pytest
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from contract_tests import documented, plan
-from contract_tests.options import DRY_RUN_URL, Options, UsageError, build_target, named_base_url
-from contract_tests.plugin import OPTIONS, STEPS, TARGET
+from contract_tests.options import Options, UsageError
+from contract_tests.plans.listing import print_plan
+from contract_tests.plugin import RECORD, SESSION
+from contract_tests.report import github
+from contract_tests.report.model import FAILED, NOT_RUN, PASSED, RunReport
+from contract_tests.report.text import failure_text, summary_lines
+from contract_tests.session import Session, open_session, profile_text
 
 HERE = Path(__file__).resolve().parent
 EXIT_OK, EXIT_BROKEN, EXIT_USAGE = 0, 1, 2
+STYLE = {PASSED: "green", FAILED: "red", NOT_RUN: "yellow"}
 
 
-class Reporter:
-    """A pytest plugin that shows progress and collects outcomes for the summary."""
+class Carrier:
+    """Hands the session to the plugin before it configures, and takes the report back."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.report: RunReport | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[SESSION] = self.session
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.report = session.config.stash[RECORD].report
+
+
+class Display:
+    """Progress while the tests run: a bar on a terminal, a line per test elsewhere."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
-        self.rows: list[tuple[str, str, str]] = []
-        self.failures: list[tuple[str, str]] = []
         self.progress: Progress | None = None
-        self.header = ""
-        self.seed: int | None = None
-        self.task: object = None
+        self.task = TaskID(0)
+        self.total = 0
+        self.done = 0
+        self.outcomes: dict[str, str] = {}
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        if self.console.is_terminal and session.items:
+        self.total = len(session.items)
+        if self.console.is_terminal and self.total:
             self.progress = Progress(
-                TextColumn("{task.description}"),
+                TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 console=self.console,
                 transient=True,
+                redirect_stdout=False,
+                redirect_stderr=False,
             )
             self.progress.start()
-            self.task = self.progress.add_task("contract tests", total=len(session.items))
+            self.task = self.progress.add_task("collected", total=self.total)
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, description=escape(_name(nodeid)))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        name = report.nodeid.split("::", 1)[-1]
-        if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-            if report.skipped:
-                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
-                self.rows.append((name, "not run", str(reason).removeprefix("Skipped: ")))
-            elif report.failed:
-                first = str(report.longrepr).splitlines()
-                self.rows.append((name, "FAILED", _headline(first)))
-                self.failures.append((name, str(report.longrepr)))
-            else:
-                self.rows.append((name, "passed", ""))
-            if self.progress is not None:
-                self.progress.update(self.task, advance=1, description=name[:50])
+        if report.failed:
+            self.outcomes[report.nodeid] = FAILED
+        elif report.skipped:
+            self.outcomes.setdefault(report.nodeid, NOT_RUN)
+        elif report.when == "call":
+            self.outcomes.setdefault(report.nodeid, PASSED)
 
-    def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        for item in items:
-            if item.get_closest_marker("writes"):
-                self.rows.append((item.nodeid.split("::", 1)[-1], "not run", "writes not allowed"))
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1)
+            return
+        outcome = self.outcomes.get(nodeid, FAILED)
+        self.console.print(
+            f"[{self.done}/{self.total}] {outcome:7} {_name(nodeid)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.progress is not None:
             self.progress.stop()
-        if TARGET in session.config.stash:
-            target = session.config.stash[TARGET]
-            self.header = f"{target.base_url}, profile {target.profile.origin}"
-            self.seed = session.config.stash[OPTIONS].seed
-            profile = target.profile
-            for code, reason in sorted(documented.not_covered(profile).items()):
-                self.rows.append((f"documented code {code}", "not run", reason))
-
-    def summary(self) -> None:
-        for name, text in self.failures:
-            self.console.rule(f"[red]{escape(name)}")
-            self.console.print(text, markup=False, highlight=False, soft_wrap=True)
-        table = Table(title="capmock contract tests")
-        table.add_column("test")
-        table.add_column("result")
-        table.add_column("detail", overflow="fold")
-        style = {"passed": "green", "FAILED": "red", "not run": "yellow"}
-        for name, outcome, detail in self.rows:
-            table.add_row(escape(name), f"[{style[outcome]}]{outcome}", escape(detail))
-        self.console.print(table)
-        counts = {
-            o: sum(1 for r in self.rows if r[1] == o) for o in ("passed", "FAILED", "not run")
-        }
-        self.console.print(f"target {self.header}", markup=False, soft_wrap=True)
-        self.console.print(
-            f"{counts['passed']} passed, {counts['FAILED']} failed, {counts['not run']} not run; "
-            f"seed {self.seed} (rerun with --seed {self.seed})"
-        )
+            self.progress = None
 
 
-def _headline(lines: list[str]) -> str:
-    findings = [line for line in lines[1:] if line and not line.startswith(" ")]
-    return "; ".join(findings[:3]) or (lines[0] if lines else "")
+def _name(nodeid: str) -> str:
+    return nodeid.split("::", 1)[-1]
 
 
-def run(
-    options: Options,
-    *,
-    junit: Path | None = None,
-    report: Path | None = None,
-    console: Console | None = None,
-) -> int:
+def run(options: Options, *, console: Console | None = None) -> int:
     """Run the whole suite; the exit code."""
-    console = console or Console(highlight=False)
-    if options.dry_run:
-        return _dry_run(options, console)
-    args = [str(HERE), "-c", str(HERE / "pytest.ini"), "-p", "no:terminal"]
-    args += _option_args(options)
-    if junit is not None:
-        args += ["--junitxml", str(junit)]
-    if report is not None:
-        args += ["--report", str(report)]
-        if junit is None:
-            args += ["--junitxml", str(report / "junit.xml")]
-    reporter = Reporter(console)
+    stream = None
+    if console is None:
+        stream = _duplicate_stdout()
+        console = Console(file=stream or sys.stdout, highlight=False)
     try:
-        code = pytest.main(args, plugins=[reporter])
-    except UsageError as error:
-        console.print(f"capmock test: {error}", markup=False)
-        return EXIT_USAGE
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
-        return EXIT_USAGE
-    reporter.summary()
-    return (
-        EXIT_OK if code in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED) else EXIT_BROKEN
-    )
+        return _run(options, console)
+    finally:
+        if stream is not None:
+            stream.close()
 
 
-def _dry_run(options: Options, console: Console) -> int:
+def _run(options: Options, console: Console) -> int:
     try:
-        target = build_target(options, named_base_url(options) or DRY_RUN_URL)
+        if options.print_profile:
+            console.file.write(profile_text(options))
+            return EXIT_OK
+        session = open_session(options)
     except UsageError as error:
-        console.print(f"capmock test: {error}", markup=False)
+        print(f"capmock test: {error}", file=sys.stderr)
         return EXIT_USAGE
-    console.print(
-        f"dry run against {target.base_url}, profile {target.profile.origin}: nothing is sent",
-        markup=False,
-        soft_wrap=True,
-    )
-    for planned in plan.plan(target, options.max_examples, STEPS):
-        note = (
-            "  (not run: writes not allowed)"
-            if planned.writes and not target.writes_allowed
-            else ""
-        )
-        console.print(f"{planned.test_id}{note}", markup=False, soft_wrap=True)
-        for request in planned.requests:
-            console.print(f"    {request}", markup=False, soft_wrap=True)
-    return EXIT_OK
+    with contextlib.closing(session):
+        if options.dry_run:
+            print_plan(lambda line: _plain(console, line), session.target, session.options)
+            return EXIT_OK
+        for note in session.notes:  # before the run, while it can still be stopped
+            _plain(console, f"note: {note}")
+        carrier, display = Carrier(session), Display(console)
+        args = [str(HERE), "-c", str(HERE / "pytest.ini"), "-p", "no:terminal"]
+        code = pytest.main(args, plugins=[carrier, display])
+        if carrier.report is None:
+            print(f"capmock test: the run stopped early (pytest exit {int(code)})", file=sys.stderr)
+            return EXIT_USAGE
+        _summary(console, carrier.report, session.options)
+    if code == pytest.ExitCode.OK:
+        return EXIT_OK
+    if code == pytest.ExitCode.TESTS_FAILED:
+        return EXIT_BROKEN
+    return EXIT_USAGE
 
 
-def _option_args(options: Options) -> list[str]:
-    args = ["--max-examples", str(options.max_examples)]
-    pairs = {
-        "--base-url": options.base_url,
-        "--profile": options.profile,
-        "--auth": options.auth,
-        "--oauth": options.oauth,
-        "--seed": options.seed,
-        "--rate-limit": f"{options.rate_limit}/s" if options.rate_limit else None,
-        "--max-requests": options.max_requests,
-    }
-    for flag, value in pairs.items():
-        if value is not None:
-            args += [flag, str(value)]
-    if options.allow_writes:
-        args.append("--allow-writes")
-    return args
+def _summary(console: Console, report: RunReport, options: Options) -> None:
+    for name, text in failure_text(report):
+        console.rule(f"[red]{escape(name)}")
+        _plain(console, text)
+    if console.is_terminal:
+        table = Table(title="capmock contract tests")
+        table.add_column("test", overflow="fold")
+        table.add_column("result", no_wrap=True)
+        table.add_column("detail", overflow="fold")
+        for test in report.tests:
+            style = STYLE[test.outcome]
+            table.add_row(escape(test.name), f"[{style}]{test.outcome}", escape(test.detail))
+        console.print(table)
+    else:
+        for test in report.tests:
+            if test.outcome != PASSED:
+                _plain(console, f"{test.outcome:7} {test.name}: {test.detail}")
+    directory = str(options.report) if options.report is not None else None
+    for line in summary_lines(report, directory):
+        _plain(console, line)
+    if options.format == "github":
+        for line in github.render(report):
+            _plain(console, line)
+
+
+def _plain(console: Console, line: str) -> None:
+    console.print(line, markup=False, highlight=False, soft_wrap=True, emoji=False)
+
+
+def _duplicate_stdout() -> TextIO | None:
+    """A stream on a duplicate of standard output's file descriptor: pytest's capture
+    redirects the descriptor itself while tests run, not this duplicate. None when
+    standard output has no descriptor (then nothing can be drawn during the tests)."""
+    try:
+        descriptor = os.dup(sys.stdout.fileno())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        return None
+    return open(descriptor, "w", encoding="utf-8", errors="replace", buffering=1)

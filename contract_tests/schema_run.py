@@ -82,6 +82,7 @@ def run_phase(
         error_status=target.profile.error_status,
         allow_negative=target.profile.allow_negative_balance,
         user_id=user_id_for(target),
+        traffic=target.traffic,
     )
     findings: dict[tuple[str, str], Finding] = {}
     cases = 0

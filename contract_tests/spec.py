@@ -25,6 +25,12 @@ SHAPE_CODES = frozenset({9100, 9101, 9102, 9103, 9104, 9105, 9107, 9108, 9110})
 """Codes the contract gives only to requests that break its schema: a schema-valid
 request refused with one of them was valid data refused as invalid."""
 
+WIDE_USER_IDS = (2**31, 2**32 - 1, 2**32, 2**62, 2**63 - 1)
+"""userIds beyond 32 bits, up to the contract's maximum, that no customer is expected to
+have. Their low 32 bits read as a signed integer are 0 or negative: a server that cuts
+them to 32 bits looks up an impossible id (and answers 8013, not 8015) rather than
+another customer, so checking the whole range can never touch a real balance."""
+
 FIXED_MESSAGE_CODES = (9113, 9115, 9116)
 """Codes outside the 400 table whose examples show a message with no variable part."""
 
@@ -57,11 +63,13 @@ class Template:
 @cache
 def document() -> dict[str, Any]:
     with CONTRACT.open(encoding="utf-8") as stream:
-        return yaml.safe_load(stream)
+        loaded: dict[str, Any] = yaml.safe_load(stream)
+    return loaded
 
 
 def _deduct_responses() -> dict[str, Any]:
-    return document()["paths"][DEDUCT_PATH]["post"]["responses"]
+    responses: dict[str, Any] = document()["paths"][DEDUCT_PATH]["post"]["responses"]
+    return responses
 
 
 @cache

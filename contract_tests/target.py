@@ -1,9 +1,13 @@
 """The server under test, and the one client every contract test sends through.
 
 The client authenticates as the profile says (Capillary Basic with the md5 of the
-password, or an OAuth token it fetches), obeys the run's limits, refuses to send a
-write that the run does not allow, and records each exchange so that a finding can
-show it as a curl command.
+password, or an OAuth token it fetches), obeys the run's limits, and records each
+exchange so that a finding can show it as a curl command.
+
+It also holds the rule that keeps live runs safe, in one place: a request whose path
+names a customer goes only to the profile's unknown customer or to ids beyond 32 bits
+that no customer has, and to the test customer only when the run may write. Any other
+request is refused before it is sent.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import shlex
+import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +27,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from capmock.net import is_loopback_host
+from contract_tests import spec
 from contract_tests.limits import Limits
 from contract_tests.profile import Credentials, Profile
 
@@ -29,8 +36,20 @@ TOKEN_MARGIN_SECONDS = 30.0
 """OAuth tokens are renewed this long before they expire."""
 
 
+CUSTOMER_PATH = re.compile(r"^/v2/customers/([^/?]+)/")
+INT64_MAX = 2**63 - 1
+
+
 class UnsafeRequestError(Exception):
     """A request that could change the target's data, in a run that may not write."""
+
+
+class CredentialsRefusedError(Exception):
+    """The target refused the profile's OAuth key at the token endpoint."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.answer = answer
 
 
 def md5hex(password: str) -> str:
@@ -60,13 +79,7 @@ class Exchange:
     response_body: bytes
 
     def curl(self) -> str:
-        parts = ["curl", "-i", "-X", self.method]
-        for name, value in self.headers.items():
-            parts += ["-H", f"{name}: {value}"]
-        if self.body is not None:
-            parts += ["--data-binary", self.body.decode("utf-8", "backslashreplace")]
-        parts.append(self.url)
-        return " ".join(shlex.quote(part) for part in parts)
+        return curl_command(self.method, self.url, self.headers, self.body)
 
     def json(self) -> Any:
         try:
@@ -80,6 +93,96 @@ class Exchange:
         return f"HTTP {self.status} ({kind})\n{text[:2000]}"
 
 
+def curl_command(method: str, url: str, headers: dict[str, str], body: bytes | None) -> str:
+    """A command that sends exactly these bytes: a body that is not printable UTF-8 text
+    goes through ``printf`` with octal escapes, so the shell never re-encodes it."""
+    parts = ["curl", "-i", "-X", method]
+    for name, value in headers.items():
+        parts += ["-H", f"{name}: {value}"]
+    prefix = ""
+    if body is not None:
+        if _printable(body):
+            parts += ["--data-binary", body.decode("utf-8")]
+        else:
+            prefix = f"printf '{printf_escaped(body)}' | "
+            parts += ["--data-binary", "@-"]
+    parts.append(url)
+    return prefix + " ".join(shlex.quote(part) for part in parts)
+
+
+def _printable(body: bytes) -> bool:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not text.startswith("@") and all(c.isprintable() or c in "\t\n\r" for c in text)
+
+
+def printf_escaped(body: bytes) -> str:
+    """``body`` as a printf format inside single quotes: printable ASCII as itself,
+    every other byte (and a leading ``-``, which printf would read as an option) as an
+    octal escape."""
+    out = []
+    for byte in body:
+        if byte == ord("'"):
+            out.append("'\\''")
+        elif byte == ord("\\"):
+            out.append("\\\\")
+        elif byte == ord("%"):
+            out.append("%%")
+        elif 0x20 <= byte < 0x7F and not (byte == ord("-") and not out):
+            out.append(chr(byte))
+        else:
+            out.append(f"\\{byte:03o}")
+    return "".join(out)
+
+
+@dataclass
+class Traffic:
+    """What the target answered over the whole run, for the warnings that would make a
+    pass meaningless (every answer 401/403, every deduction 8015)."""
+
+    answers: int = 0
+    refused_credentials: int = 0
+    deductions: int = 0
+    customer_not_found: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def record(self, path: str, status: int, document: Any) -> None:
+        codes = _codes(document)
+        with self._lock:
+            self.answers += 1
+            self.refused_credentials += status in (401, 403)
+            if CUSTOMER_PATH.match(path) and status not in (401, 403, 405):
+                self.deductions += 1
+                self.customer_not_found += codes[:1] == [8015]
+
+    def add(self, other: Traffic) -> None:
+        with self._lock:
+            self.answers += other.answers
+            self.refused_credentials += other.refused_credentials
+            self.deductions += other.deductions
+            self.customer_not_found += other.customer_not_found
+
+    def __getstate__(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in _TRAFFIC_FIELDS}
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+_TRAFFIC_FIELDS = ("answers", "refused_credentials", "deductions", "customer_not_found")
+
+
+def _codes(document: Any) -> list[Any]:
+    if isinstance(document, dict) and isinstance(document.get("errors"), list):
+        return [e.get("code") for e in document["errors"] if isinstance(e, dict)]
+    return []
+
+
 @dataclass
 class Target:
     """Where the tests go, with what, and what they may do there."""
@@ -91,9 +194,17 @@ class Target:
     admin: bool = False
     """Whether this is our own mock on loopback, whose /__admin the run may use."""
     timeout: float = 10.0
+    traffic: Traffic = field(default_factory=Traffic)
     _client: httpx.Client | None = field(default=None, repr=False)
     _tokens: dict[Credentials, tuple[str, float]] = field(default_factory=dict, repr=False)
     """OAuth tokens, each with the monotonic time at which to fetch a new one."""
+
+    @property
+    def mode(self) -> str:
+        """What the run may do to the target, in words."""
+        if self.writes_allowed:
+            return "writes allowed to the test customer"
+        return "read-only: nothing is sent that could take a point"
 
     @property
     def loopback(self) -> bool:
@@ -129,15 +240,19 @@ class Target:
             "/v3/oauth/token/generate",
             body={"key": credentials.name, "secret": credentials.secret},
             auth=False,
-            writes=False,
         )
-        data = (exchange.json() or {}).get("data") or {}
+        document = exchange.json()
+        data = (document.get("data") if isinstance(document, dict) else None) or {}
         token, ttl = data.get("accessToken"), data.get("ttlSeconds")
         if exchange.status != 200 or not isinstance(token, str) or not isinstance(ttl, int):
-            raise RuntimeError(
-                f"the target refused the OAuth key {credentials.name}:\n{exchange.curl()}\n"
-                + exchange.describe_response()
+            errors = document.get("errors") if isinstance(document, dict) else None
+            first = errors[0] if isinstance(errors, list) and errors else None
+            answer = (
+                f"{first.get('code')} {first.get('message')}"
+                if isinstance(first, dict)
+                else f"HTTP {exchange.status} from the token endpoint"
             )
+            raise CredentialsRefusedError(answer)
         return token, float(ttl)
 
     def send(
@@ -150,14 +265,11 @@ class Target:
         raw: bytes | None = None,
         headers: dict[str, str] | None = None,
         auth: bool | Credentials = True,
-        writes: bool,
     ) -> Exchange:
-        """Send one request; ``writes`` says whether the contract lets it change data.
-
-        ``body`` is sent as JSON; ``raw`` as given (with the Content-Type in ``headers``).
+        """Send one request; refuse it, unsent, if it names a customer the run may not
+        touch. ``body`` is sent as JSON; ``raw`` as given (the Content-Type in ``headers``).
         """
-        if writes and not self.writes_allowed:
-            raise UnsafeRequestError(f"{method} {path} may change data and this run may not write")
+        self.check_safe(method, path)
         sent_headers: dict[str, str] = {}
         if auth:
             sent_headers.update(self.auth_headers(auth if isinstance(auth, Credentials) else None))
@@ -169,7 +281,7 @@ class Target:
         url = self.base_url.rstrip("/") + path + (f"?{urlencode(params)}" if params else "")
         self.limits.acquire()
         response = self.client.request(method, url, content=content, headers=sent_headers)
-        return Exchange(
+        exchange = Exchange(
             method=method,
             url=url,
             headers=sent_headers,
@@ -178,6 +290,33 @@ class Target:
             response_headers={k.lower(): v for k, v in response.headers.items()},
             response_body=response.content,
         )
+        self.traffic.record(path, exchange.status, exchange.json())
+        return exchange
+
+    def safe_user_ids(self) -> frozenset[int]:
+        """The customers a request may name: ids no customer has, and the test customer
+        when the run may write."""
+        ids = {self.profile.unknown_customer_id, *spec.WIDE_USER_IDS}
+        if self.writes_allowed:
+            ids.add(self.profile.user_id)
+        return frozenset(ids)
+
+    def check_safe(self, method: str, path: str) -> None:
+        """Raise UnsafeRequestError for a request to a customer the run may not touch.
+
+        A path segment that is not a positive 64-bit integer names no customer (the
+        contract refuses it with 8013), so it is safe anywhere."""
+        match = CUSTOMER_PATH.match(path)
+        if match is None or not match[1].isdigit():
+            return
+        user_id = int(match[1])
+        if 1 <= user_id <= INT64_MAX and user_id not in self.safe_user_ids():
+            why = (
+                "this run may not write"
+                if user_id == self.profile.user_id
+                else ("it is not the profile's test customer")
+            )
+            raise UnsafeRequestError(f"{method} {path} names customer {user_id}: {why}")
 
     # --- our own mock only ---------------------------------------------------------
 

@@ -1,41 +1,44 @@
-"""One test per documented error code, per seed example and per odd input, built from the
-profile."""
+"""One test per documented error code, per seed example, per odd input and per userId
+beyond 32 bits, built from the profile."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from contract_tests import documented
-from contract_tests.findings import ContractBrokenError
-from contract_tests.odd_inputs import odd_input_cases
-from contract_tests.plugin import TARGET
+from contract_tests.findings import Verdict
+from contract_tests.plans.listing import collected_cases
+from contract_tests.plans.requests import Case
+from contract_tests.plugin import SESSION
 from contract_tests.target import Target
+
+ARGUMENTS = {"test_documented": "case", "test_odd_input": "odd", "test_user_id_range": "wide"}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    profile = metafunc.config.stash[TARGET].profile
-    if "case" in metafunc.fixturenames:
-        cases = documented.error_cases(profile) + documented.example_cases(profile)
-    elif "odd" in metafunc.fixturenames:
-        cases = odd_input_cases(profile)
-    else:
+    argument = ARGUMENTS.get(metafunc.function.__name__)
+    if argument is None:
         return
+    cases = collected_cases(metafunc.config.stash[SESSION].target)[metafunc.function.__name__]
     metafunc.parametrize(
-        "case" if "case" in metafunc.fixturenames else "odd",
+        argument,
         [
-            pytest.param(case, id=case.name, marks=[pytest.mark.writes] if case.writes else [])
+            pytest.param(
+                case, id=case.name, marks=[pytest.mark.writes] if case.needs_writes else []
+            )
             for case in cases
         ],
     )
 
 
-def test_documented(case: documented.Case, target: Target) -> None:
-    findings = case.run(target)
-    if findings:
-        raise ContractBrokenError(findings)
+def test_documented(case: Case, target: Target, judged: Callable[[Verdict], None]) -> None:
+    judged(case.run(target))
 
 
-def test_odd_input(odd: documented.Case, target: Target) -> None:
-    findings = odd.run(target)
-    if findings:
-        raise ContractBrokenError(findings)
+def test_odd_input(odd: Case, target: Target, judged: Callable[[Verdict], None]) -> None:
+    judged(odd.run(target))
+
+
+def test_user_id_range(wide: Case, target: Target, judged: Callable[[Verdict], None]) -> None:
+    judged(wide.run(target))

@@ -1,12 +1,16 @@
-"""Random sequences of deductions, each answer checked against the balance model."""
+"""Random sequences of deductions, each answer checked against the balance model; and
+simultaneous deductions, which must neither lose nor repeat one."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from contract_tests.findings import Verdict
 from contract_tests.options import Options
-from contract_tests.plugin import STEPS
-from contract_tests.stateful import run_model
+from contract_tests.plans.races import run_race
+from contract_tests.plans.sequences import STEPS, run_model
 from contract_tests.target import Target
 
 
@@ -19,3 +23,8 @@ def test_model(target: Target, run_options: Options) -> None:
         steps=STEPS,
         seed=run_options.seed,
     )
+
+
+@pytest.mark.writes
+def test_race(target: Target, run_options: Options, judged: Callable[[Verdict], None]) -> None:
+    judged(run_race(target, run_options.race))

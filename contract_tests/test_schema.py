@@ -5,15 +5,12 @@ from __future__ import annotations
 import pytest
 
 from contract_tests.findings import ContractBrokenError
-from contract_tests.options import Options
-from contract_tests.schema_run import PHASES, run_phase
-from contract_tests.target import Target
+from contract_tests.schema_run import PHASES
+from contract_tests.session import Session
 
 
 @pytest.mark.parametrize("phase", PHASES)
-def test_schema(phase: str, target: Target, run_options: Options) -> None:
-    findings, _cases = run_phase(
-        target, phase, max_examples=run_options.max_examples, seed=run_options.seed
-    )
+def test_schema(phase: str, session: Session) -> None:
+    findings = session.schema_phase(phase)
     if findings:
         raise ContractBrokenError(findings)

@@ -1,14 +1,18 @@
-"""Deliberately broken servers: the real mock, each broken in one way.
+"""Deliberately broken servers: the real mock, each broken in one way; and a lenient
+server that is not the mock at all.
 
 Most wrap the app in a small ASGI middleware that rewrites one kind of answer; the
-others change what the mock knows (a store that forgets, a rule patched out), so the
-breakage is in behaviour, not only in the text of a response.
+others change what the mock knows (a store that forgets, a rule patched out, a store
+that races), so the breakage is in behaviour, not only in the text of a response.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from support import basic_header
 
 from mock_server.app import create_app
 from mock_server.data import DEFAULT_FIXTURES
+from mock_server.errors import ApiError, Code
 from mock_server.fixtures import load_document
 from mock_server.operations import deduct as handlers
 from mock_server.rules.deduct import Deducted, Deduction
@@ -261,6 +266,68 @@ class DoubleStore(MemoryStore):
         return first
 
 
+class RefusingButDeductingStore(MemoryStore):
+    """Refuses an overdraft with 8907, and takes the points all the same."""
+
+    async def apply(self, user_id: int, decide: Any) -> Any:
+        outcome = await super().apply(user_id, decide)
+        if isinstance(outcome, ApiError) and outcome.code == Code.INSUFFICIENT_BALANCE:
+            lenient = dataclasses.replace(self._world, allow_negative_balance=True)
+            taken = decide(lenient, self._view(user_id))
+            if isinstance(taken, Deducted):
+                self._changed.setdefault(user_id, {})[taken.bucket] = taken.balance
+        return outcome
+
+
+class LostUpdateStore(MemoryStore):
+    """Reads the balance, waits, then writes what it decided on the old balance: one of
+    two simultaneous deductions is lost. One at a time, it is exact."""
+
+    async def apply(self, user_id: int, decide: Any) -> Any:
+        snapshot = dict(self._view(user_id))
+        await asyncio.sleep(0.01)
+        outcome = decide(self._world, snapshot)
+        if isinstance(outcome, Deducted):
+            self._changed.setdefault(user_id, {})[outcome.bucket] = outcome.balance
+        return outcome
+
+
+class ConcurrentDoubleStore(MemoryStore):
+    """Deducts twice when another deduction is in flight (a retry on contention that
+    forgets the first attempt landed), answering with the first balance."""
+
+    def __init__(self, world: Any) -> None:
+        super().__init__(world)
+        self.in_flight = 0
+
+    async def apply(self, user_id: int, decide: Any) -> Any:
+        self.in_flight += 1
+        try:
+            await asyncio.sleep(0.01)
+            first = await super().apply(user_id, decide)
+            if isinstance(first, Deducted) and self.in_flight > 1:
+                await super().apply(user_id, decide)
+            return first
+        finally:
+            self.in_flight -= 1
+
+
+def _ids_in_32_bits(app: Any) -> Any:
+    """Keeps userIds in a signed 32-bit integer, as a Java ``int`` would: larger ids wrap."""
+    path_id = re.compile(r"^(/v2/customers/)([0-9]+)(/.*)$")
+
+    async def middleware(scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http":
+            match = path_id.match(scope["path"])
+            if match and int(match[2]) < 2**63:
+                wrapped = ctypes.c_int32(int(match[2])).value
+                path = f"{match[1]}{wrapped}{match[3]}"
+                scope = {**scope, "path": path, "raw_path": path.encode()}
+        await app(scope, receive, send)
+
+    return middleware
+
+
 def _patched_deduct(change: Callable[[Deduction], Deduction]) -> AbstractContextManager[None]:
     @contextmanager
     def patch() -> Iterator[None]:
@@ -477,9 +544,107 @@ BROKEN = [
         _default_category_promised,
     ),
     Broken(
+        "refuses an overdraft but deducts it",
+        r"the balance of REGULAR points moved around a refused request \(HTTP 400\)",
+        lambda: create_app(store=RefusingButDeductingStore(_world())),
+    ),
+    Broken(
+        "loses updates under concurrency",
+        "updates were lost",
+        lambda: create_app(store=LostUpdateStore(_world())),
+    ),
+    Broken(
+        "deducts twice under concurrency",
+        r"more were taken",
+        lambda: create_app(store=ConcurrentDoubleStore(_world())),
+    ),
+    Broken(
+        "userId kept in 32 bits",
+        r"8015 expected, got code 8013",
+        lambda: _ids_in_32_bits(create_app(_world())),
+    ),
+    Broken(
         "500 on odd input",
         "HTTP 500",
         _wrapped(_500_on_json_number_amount),
         schema_phases=("fuzzing",),
     ),
 ]
+
+
+class LenientServer:
+    """Not the mock: a server that accepts every request. It knows the customers of the
+    default fixtures (each with 1000 points) and, like a real org, answers 8015 for
+    any other id; for a customer it knows, every request succeeds and deducts whatever
+    amount it can read from the body (1 when it can read none), whatever the source,
+    credentials, method or fields. With ``lookup=False`` it accepts unknown ids too.
+    ``ledger`` lists every deduction: (userId, amount)."""
+
+    def __init__(self, lookup: bool = True) -> None:
+        customers = load_document(DEFAULT_FIXTURES.read_text(), "lenient").customers
+        self.balances = {user_id: Decimal(1000) for user_id in customers}
+        self.lookup = lookup
+        self.ledger: list[tuple[int, Decimal]] = []
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        status, document = self._answer(scope["path"], body)
+        payload = json.dumps(document).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(payload)),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    def _answer(self, path: str, body: bytes) -> tuple[int, Any]:
+        match = re.match(r"^/v2/customers/([0-9]+)/", path)
+        if path.startswith("/v3/oauth/"):
+            return 200, {"data": {"accessToken": "lenient", "ttlSeconds": 3600}, "errors": None}
+        if match is None:
+            return 200, {"status": "success", "warnings": []}
+        user_id = int(match[1])
+        if self.lookup and user_id not in self.balances:
+            error = {
+                "status": False,
+                "code": 8015,
+                "message": "Customer not found for the given identifiers",
+            }
+            return 400, {"errors": [error], "warnings": []}
+        amount = _any_amount(body)
+        balance = self.balances.get(user_id, Decimal(0)) - amount
+        self.balances[user_id] = balance
+        self.ledger.append((user_id, amount))
+        return 200, {
+            "status": "success",
+            "pointsAvailable": f"{balance:.3f}",
+            "message": "points deducted successfully for the user ",
+            "warnings": [],
+        }
+
+
+def _any_amount(body: bytes) -> Decimal:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return Decimal(1)
+    if isinstance(document, dict):
+        for field in ("pointsToBeAdjusted", "valueToBeAdjusted"):
+            try:
+                return Decimal(str(document[field]))
+            except (KeyError, ArithmeticError, ValueError):
+                continue
+    return Decimal(1)

@@ -3,12 +3,8 @@ against each deliberately broken server of ``broken_servers``."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from broken_servers import BROKEN, Broken
@@ -16,8 +12,8 @@ from contract_run import contract_findings
 
 from contract_tests import schema_run
 from contract_tests.findings import ContractBrokenError, Finding
+from contract_tests.plans.sequences import run_model
 from contract_tests.profile import DEFAULT_PROFILE, load_profile
-from contract_tests.stateful import run_model
 from contract_tests.target import Target
 from mock_server.app import create_app
 from mock_server.data import DEFAULT_FIXTURES
@@ -60,23 +56,3 @@ def test_a_seed_reproduces_a_run(served: Callable[[object], str]) -> None:
     first = _model_findings(url, seed=5)
     assert first
     assert _model_findings(url, seed=5) == first
-
-
-def test_capmock_test_exits_1_with_curl_response_and_expectation(
-    served: Callable[[object], str],
-) -> None:
-    double = next(b for b in BROKEN if b.name == "deducted twice")
-    url = served(double.app())
-    result = subprocess.run(
-        [sys.executable, "-m", "capmock", "test", "--base-url", url, "--max-examples", "5"],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "curl -i -X POST" in result.stdout
-    assert "the model's balance of" in result.stdout
-    assert "expected:" in result.stdout
-    assert "1 failed" in result.stdout

@@ -3,80 +3,45 @@
 Each case is built from the target profile, sends the one request that must trigger
 its code (breaking exactly one rule), and checks the status, the code and the message.
 The seed's examples are sent with the profile's ids and checked against the model.
+
+Where the run may write, every request names the test customer and each refusal is
+checked to leave its balance alone (``guard``). Where it may not, every request names
+the profile's unknown customer. Whether a real org checks a rule before or after it
+looks the customer up is not documented, so such a request may then be answered with
+its code or with 8015: either is accepted, and the report says which came first.
+Only the codes that need the test customer's data (8907: its balance; 8015 in a source
+it is not in) are then not run.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from contract_tests import spec
 from contract_tests.expectations import content_type_problems, envelope_problems
-from contract_tests.findings import Finding
+from contract_tests.findings import Finding, Observation, Verdict
 from contract_tests.model import CURRENCY, POINTS, BalanceModel, Bucket, compare
-from contract_tests.profile import Credentials, Profile
+from contract_tests.plans.guard import guarded
+from contract_tests.plans.requests import REASON, Case, Request
+from contract_tests.profile import Profile
 from contract_tests.target import Exchange, Target, basic_header
 
-REASON = "capmock contract test"
 NOT_A_TOKEN = "not-a-capmock-token"
+CUSTOMER_NOT_FOUND = 8015
+NEVER_LOOKED_UP_FIRST = frozenset({8013, 9100, 9101, 9102, 9112, 9113, 9114, 9115, 9116})
+"""Codes a server decides before it can look a customer up: the path, the body's bytes,
+the method, the credentials. A read-only run expects exactly them, never 8015."""
 
 
-@dataclass(frozen=True)
-class Request:
-    """A request a case sends, as data, so a dry run can list it without sending it."""
-
-    method: str
-    path: str
-    params: dict[str, Any] | None = None
-    body: Any = None
-    raw: bytes | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    auth: bool | Credentials = True
-
-    def describe(self, base_url: str) -> str:
-        query = "&".join(f"{k}={v}" for k, v in (self.params or {}).items())
-        shown = self.raw.decode("utf-8", "replace") if self.raw is not None else self.body
-        auth = "no credentials" if self.auth is False else "credentials"
-        if isinstance(self.auth, Credentials):
-            auth = f"credentials of {self.auth.describe()}"
-        extra = f" headers {self.headers}" if self.headers else ""
-        url = base_url.rstrip("/") + self.path + (f"?{query}" if query else "")
-        return f"{self.method} {url} ({auth}{extra}) body: {shown}"
-
-    def send(self, target: Target, *, writes: bool) -> Exchange:
-        return target.send(
-            self.method,
-            self.path,
-            params=self.params,
-            body=self.body,
-            raw=self.raw,
-            headers=self.headers,
-            auth=self.auth,
-            writes=writes,
-        )
-
-
-@dataclass(frozen=True)
-class Case:
-    """One named test: the request it sends and how it judges what comes back."""
-
-    name: str
-    summary: str
-    request: Request
-    writes: bool
-    execute: Callable[[Target, Request], list[Finding]]
-
-    def run(self, target: Target) -> list[Finding]:
-        return self.execute(target, self.request)
-
-
-def error_cases(profile: Profile) -> list[Case]:
-    """A case per documented code the profile lets us trigger."""
+def error_cases(profile: Profile, *, writes: bool) -> list[Case]:
+    """A case per documented code the profile lets us trigger; ``writes``: whether the
+    run may deduct from the test customer (else requests name the unknown customer)."""
     p = profile
-    deduct = f"/v2/customers/{p.user_id}/negativePointsAdjustment"
+    customer = p.user_id if writes else p.unknown_customer_id
+    deduct = spec.DEDUCT_PATH.replace("{userId}", str(customer))
     params = {"source": p.source}
     unit = "0." + "0" * p.round_decimals + "1"
 
@@ -87,7 +52,7 @@ def error_cases(profile: Profile) -> list[Case]:
         return Request("POST", deduct, params, body(**fields))
 
     wrong_ref_type = next(t for t in spec.enum("PointsAwardedRefType") if t != p.award_ref_type)
-    cases = [
+    cases: list[tuple[int, str, Request, dict[str, Any] | None]] = [
         (
             8003,
             "an unknown source",
@@ -287,7 +252,8 @@ def error_cases(profile: Profile) -> list[Case]:
         ),
     ]
     built = [
-        _error_case(profile, code, what, request, values) for code, what, request, values in cases
+        _error_case(profile, code, what, request, values, writes=writes)
+        for code, what, request, values in cases
     ]
     built.append(
         _error_case(
@@ -296,17 +262,21 @@ def error_cases(profile: Profile) -> list[Case]:
             "no credentials at all",
             Request("POST", deduct, params, body(), auth=False),
             {},
+            writes=writes,
             name="9113-no-credentials",
         )
     )
+    at_customer = spec.DEDUCT_PATH.replace("{userId}", str(p.user_id))
     if p.other_source is not None:
         built.append(
             _error_case(
                 profile,
-                8015,
+                CUSTOMER_NOT_FOUND,
                 f"the test customer in {p.other_source}, a source it is not in",
-                Request("POST", deduct, {"source": p.other_source}, body()),
+                Request("POST", at_customer, {"source": p.other_source}, body()),
                 {},
+                writes=writes,
+                needs_customer=True,
             )
         )
     if not p.allow_negative_balance:
@@ -315,8 +285,10 @@ def error_cases(profile: Profile) -> list[Case]:
                 profile,
                 8907,
                 "an amount of 10^12, more than any balance",
-                points(pointsToBeAdjusted="1000000000000"),
+                Request("POST", at_customer, params, body(pointsToBeAdjusted="1000000000000")),
                 {"amount": "1000000000000"},
+                writes=writes,
+                needs_customer=True,
             )
         )
     if p.no_access is not None:
@@ -327,6 +299,7 @@ def error_cases(profile: Profile) -> list[Case]:
                 "credentials without the Points access group",
                 Request("POST", deduct, params, body(), auth=p.no_access),
                 None,
+                writes=writes,
             )
         )
     _check_every_code_has_a_case(built, profile)
@@ -368,18 +341,15 @@ def example_cases(profile: Profile) -> list[Case]:
     for name, example in spec.request_examples().items():
         body = {key: ids.get(key, value) for key, value in example.items()}
         request = Request(
-            "POST",
-            f"/v2/customers/{p.user_id}/negativePointsAdjustment",
-            {"source": p.source},
-            body,
+            "POST", spec.DEDUCT_PATH.replace("{userId}", str(p.user_id)), {"source": p.source}, body
         )
         cases.append(
             Case(
                 f"example-{name}",
                 f"the seed's example {name!r} with the profile's ids",
                 request,
-                True,
                 _run_example(profile, body),
+                needs_writes=True,
             )
         )
     return cases
@@ -391,62 +361,117 @@ def _error_case(
     what: str,
     request: Request,
     values: dict[str, Any] | None,
+    *,
+    writes: bool,
+    needs_customer: bool = False,
     name: str | None = None,
 ) -> Case:
-    judge = _judge_error(profile, code, values)
+    name = name or f"{code}-{_slug(what)}"
+    either = (
+        not writes
+        and not needs_customer
+        and code not in NEVER_LOOKED_UP_FIRST
+        and code != CUSTOMER_NOT_FOUND
+    )
+    judge = judge_error(profile, code, values, name, also=CUSTOMER_NOT_FOUND if either else None)
+    at_customer = spec.DEDUCT_PATH.replace("{userId}", str(profile.user_id))
+    guard = writes and request.path == at_customer
+
+    def execute(target: Target, sent: Request) -> Verdict:
+        if guard:
+            return guarded(target, sent, judge)
+        return judge(sent.send(target))
+
     return Case(
-        name or f"{code}-{_slug(what)}",
-        f"{what} is refused with {code}",
+        name,
+        f"{what} is refused with {code}" + (" (or 8015, if looked up first)" if either else ""),
         request,
-        False,
-        lambda target, sent: judge(sent.send(target, writes=False)),
+        execute,
+        needs_writes=needs_customer,
+        code=code,
+        guarded=guard,
     )
 
 
-def _judge_error(
-    profile: Profile, code: int, values: dict[str, Any] | None
-) -> Callable[[Exchange], list[Finding]]:
-    """Status, code and message; ``values`` None when the message has a free part."""
+def judge_error(
+    profile: Profile,
+    code: int,
+    values: dict[str, Any] | None,
+    test: str,
+    *,
+    also: int | None = None,
+) -> Callable[[Exchange], Verdict]:
+    """Status, code and message; ``values`` None when the message has a free part.
+    ``also``: another code the answer may carry instead (then judged as that code)."""
 
-    def judge(exchange: Exchange) -> list[Finding]:
-        strict = profile.capmock_codes or code not in spec.CAPMOCK_CODES
-        statuses = spec.expected_statuses(code, profile.error_status)
-        template = spec.templates().get(code)
-        message = template.render(**values) if template and values is not None else None
-        if statuses is None:
-            statuses = frozenset({405}) if code == 9112 else frozenset(range(400, 500))
+    def judge(exchange: Exchange) -> Verdict:
         document = exchange.json()
-        problems = []
-        if exchange.status not in statuses:
-            wanted = " or ".join(map(str, sorted(statuses))) if len(statuses) < 5 else "4xx"
-            problems.append(f"{code} expected with HTTP {wanted}, got HTTP {exchange.status}")
-        problems += content_type_problems(exchange.response_headers)
-        shape = envelope_problems(document)
-        problems += shape
-        if not shape and strict:
-            first = document["errors"][0]
-            if first["code"] != code:
-                problems.append(f"{code} expected, got code {first['code']}")
-            elif message is not None and first["message"] != message:
-                problems.append(f"{code} message is {first['message']!r}, expected {message!r}")
-            elif message is None and template and not template.matches(first["message"]):
-                problems.append(f"{code} message is {first['message']!r}, not {template.text!r}")
-        if code == 9112 and exchange.status == 405 and "allow" not in exchange.response_headers:
-            problems.append("405 without the Allow header that HTTP requires")
-        expected = f"HTTP {'/'.join(map(str, sorted(statuses)[:3]))}, error {code}" + (
-            f": {message}" if message else f" ({template.text})" if template else ""
-        )
-        return [
-            Finding(problem, exchange.curl(), exchange.describe_response(), expected)
-            for problem in problems
-        ]
+        first = document["errors"][0]["code"] if not envelope_problems(document) else None
+        if also is not None and first == also:
+            verdict = _judged(profile, also, {}, exchange, test)
+            observed = verdict.observation
+            assert observed is not None
+            seen = Observation(
+                code,
+                test,
+                observed.status,
+                also,
+                observed.status_ok,
+                observed.message_ok,
+                first=also,
+            )
+            return Verdict(verdict.findings, seen)
+        return _judged(profile, code, values, exchange, test)
 
     return judge
 
 
-def _run_example(
-    profile: Profile, body: dict[str, Any]
-) -> Callable[[Target, Request], list[Finding]]:
+def _judged(
+    profile: Profile, code: int, values: dict[str, Any] | None, exchange: Exchange, test: str
+) -> Verdict:
+    strict = profile.capmock_codes or code not in spec.CAPMOCK_CODES
+    statuses = spec.expected_statuses(code, profile.error_status)
+    template = spec.templates().get(code)
+    message = template.render(**values) if template and values is not None else None
+    if statuses is None:
+        statuses = frozenset({405}) if code == 9112 else frozenset(range(400, 500))
+    document = exchange.json()
+    problems = []
+    status_ok = exchange.status in statuses
+    if not status_ok:
+        wanted = " or ".join(map(str, sorted(statuses))) if len(statuses) < 5 else "4xx"
+        problems.append(f"{code} expected with HTTP {wanted}, got HTTP {exchange.status}")
+    problems += content_type_problems(exchange.response_headers)
+    shape = envelope_problems(document)
+    problems += shape
+    answered = None if shape else document["errors"][0]["code"]
+    message_ok: bool | None = None
+    if not shape and strict:
+        first = document["errors"][0]
+        message_ok = True
+        if first["code"] != code:
+            problems.append(f"{code} expected, got code {first['code']}")
+            message_ok = False
+        elif message is not None and first["message"] != message:
+            problems.append(f"{code} message is {first['message']!r}, expected {message!r}")
+            message_ok = False
+        elif message is None and template and not template.matches(first["message"]):
+            problems.append(f"{code} message is {first['message']!r}, not {template.text!r}")
+            message_ok = False
+    if code == 9112 and exchange.status == 405 and "allow" not in exchange.response_headers:
+        problems.append("405 without the Allow header that HTTP requires")
+    expected = f"HTTP {'/'.join(map(str, sorted(statuses)[:3]))}, error {code}" + (
+        f": {message}" if message else f" ({template.text})" if template else ""
+    )
+    findings = [
+        Finding(problem, exchange.curl(), exchange.describe_response(), expected)
+        for problem in problems
+    ]
+    seen = Observation(code, test, exchange.status, answered, status_ok, message_ok)
+    return Verdict(findings, seen)
+
+
+def _run_example(profile: Profile, body: dict[str, Any]) -> Callable[[Target, Request], Verdict]:
     """Read the balance first (our own mock only), then check the answer against the model;
     elsewhere the balance is unknown and only the shape of the answer is checked."""
     currency = body.get("alternateCurrencyName")
@@ -454,7 +479,7 @@ def _run_example(
     bucket = Bucket(CURRENCY, currency) if currency else Bucket(POINTS, category)
     amount = Decimal(str(body["valueToBeAdjusted"] if currency else body["pointsToBeAdjusted"]))
 
-    def run(target: Target, request: Request) -> list[Finding]:
+    def run(target: Target, request: Request) -> Verdict:
         before = mock_balances(target, profile).get(bucket)
         model = BalanceModel(
             profile.program_id,
@@ -463,15 +488,17 @@ def _run_example(
             {bucket: before},
         )
         expected = model.predict(bucket, amount)
-        exchange = request.send(target, writes=True)
-        return compare(
-            exchange,
-            expected,
-            bucket,
-            error_status=profile.error_status,
-            allow_negative=profile.allow_negative_balance,
-            why=f"{bucket.describe()} was {before if before is not None else 'unknown'}; "
-            f"deducting {amount}",
+        exchange = request.send(target)
+        return Verdict(
+            compare(
+                exchange,
+                expected,
+                bucket,
+                error_status=profile.error_status,
+                allow_negative=profile.allow_negative_balance,
+                why=f"{bucket.describe()} was {before if before is not None else 'unknown'}; "
+                f"deducting {amount}",
+            )
         )
 
     return run
@@ -501,7 +528,7 @@ def _basic_name(profile: Profile) -> str:
 
 def _check_every_code_has_a_case(cases: list[Case], profile: Profile) -> None:
     """Guard against a code added to the contract without a case here."""
-    covered = {int(case.name.split("-")[0]) for case in cases}
+    covered = {case.code for case in cases}
     missing = spec.documented_codes() - covered - set(not_covered(profile))
     if missing:
         raise RuntimeError(f"documented codes without a contract test: {sorted(missing)}")

@@ -17,13 +17,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from contract_tests import spec
-from contract_tests.documented import REASON, mock_balances
-from contract_tests.findings import ContractBrokenError
+from contract_tests.findings import ContractBrokenError, Finding
 from contract_tests.limits import BudgetExhaustedError
 from contract_tests.model import CURRENCY, POINTS, BalanceModel, Bucket, compare
+from contract_tests.plans.documented import mock_balances
+from contract_tests.plans.requests import REASON
 from contract_tests.profile import Profile
 from contract_tests.target import Target
 
+STEPS = 20
+"""Deductions in each sequence of the model test."""
 DEFAULT_CATEGORY = "REGULAR"
 """The category deducted when a request names none; the machine sometimes names none."""
 
@@ -57,8 +60,8 @@ def run_model(
 ) -> None:
     """Run the state machine; raise ContractBrokenError with the first broken step."""
     known: dict[Bucket, Decimal | None] = {bucket: None for bucket in buckets(profile)}
-    first_found: dict[str, list] = {}
-    path = f"/v2/customers/{profile.user_id}/negativePointsAdjustment"
+    first_found: dict[str, list[Finding]] = {}
+    path = spec.DEDUCT_PATH.replace("{userId}", str(profile.user_id))
 
     class Deductions(RuleBasedStateMachine):
         def __init__(self) -> None:
@@ -93,9 +96,7 @@ def run_model(
             body["reasonOfReturn"] = REASON
             expected = self.model.predict(bucket, amount)
             before = self.model.balances.get(bucket)
-            exchange = target.send(
-                "POST", path, params={"source": profile.source}, body=body, writes=True
-            )
+            exchange = target.send("POST", path, params={"source": profile.source}, body=body)
             self.sequence.append(f"deduct {amount:f} from {bucket.describe()} (was {before})")
             findings = compare(
                 exchange,
@@ -115,7 +116,7 @@ def run_model(
                 known[bucket] = balance
 
     if seed is not None:
-        Deductions._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+        Deductions._hypothesis_internal_use_seed = seed
     phases = [Phase.explicit, Phase.reuse, Phase.generate]
     if target.admin:
         phases.append(Phase.shrink)

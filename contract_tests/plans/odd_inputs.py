@@ -3,30 +3,34 @@ envelope with a documented code and message, never a 500 or another body.
 
 Schemathesis is pinned to one customer, so it never fuzzes the path; these cases make
 sure the odd paths and bodies are tried on every run, and each is one the contract says
-must be refused.
+must be refused. They name the test customer where the run may write (and then check
+that each refusal left its balance alone), else the profile's unknown customer.
 """
 
 from __future__ import annotations
 
-from contract_tests.documented import REASON, Case, Request
+from contract_tests import spec
 from contract_tests.expectations import (
     content_type_problems,
     documented_code_problems,
     envelope_problems,
 )
-from contract_tests.findings import Finding
+from contract_tests.findings import Finding, Verdict
+from contract_tests.plans.guard import guarded
+from contract_tests.plans.requests import REASON, Case, Request
 from contract_tests.profile import Profile
-from contract_tests.target import Exchange
+from contract_tests.target import Exchange, Target
 
 JSON = {"Content-Type": "application/json"}
 
 
-def odd_input_cases(profile: Profile) -> list[Case]:
-    deduct = f"/v2/customers/{profile.user_id}/negativePointsAdjustment"
+def odd_input_cases(profile: Profile, *, writes: bool) -> list[Case]:
+    customer = profile.user_id if writes else profile.unknown_customer_id
+    deduct = spec.DEDUCT_PATH.replace("{userId}", str(customer))
     params = {"source": profile.source}
 
     def path(user_id: str) -> str:
-        return f"/v2/customers/{user_id}/negativePointsAdjustment"
+        return spec.DEDUCT_PATH.replace("{userId}", user_id)
 
     def raw(body: bytes, headers: dict[str, str] = JSON) -> Request:
         return Request("POST", deduct, params, raw=body, headers=headers)
@@ -47,17 +51,29 @@ def odd_input_cases(profile: Profile) -> list[Case]:
         "amount-as-boolean": raw(b'{"pointsToBeAdjusted": true, "reasonOfReturn": "r"}'),
         "reason-as-number": raw(b'{"pointsToBeAdjusted": "1", "reasonOfReturn": 5}'),
         "source-repeated": Request(
-            "POST", deduct + "?source=INSTORE&source=NOT_A_SOURCE", None, {"reasonOfReturn": REASON}
+            "POST",
+            deduct + f"?source={profile.source}&source=NOT_A_SOURCE",
+            None,
+            {"reasonOfReturn": REASON},
         ),
         "text-plain-body": raw(b"pointsToBeAdjusted=1", {"Content-Type": "text/plain"}),
     }
+
+    def execute(target: Target, sent: Request) -> Verdict:
+        def judge(exchange: Exchange) -> Verdict:
+            return Verdict(_judge(profile, exchange))
+
+        if writes and sent.path.startswith(deduct):
+            return guarded(target, sent, judge)
+        return judge(sent.send(target))
+
     return [
         Case(
             f"odd-input-{name}",
             f"{name.replace('-', ' ')} is refused with a documented 4xx",
             request,
-            False,
-            lambda target, sent: _judge(profile, sent.send(target, writes=False)),
+            execute,
+            guarded=writes and request.path.startswith(deduct),
         )
         for name, request in requests.items()
     ]

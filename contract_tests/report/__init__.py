@@ -1,0 +1,1 @@
+"""Reports of a run: one model (``model.RunReport``), one renderer per format."""
