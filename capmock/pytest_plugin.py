@@ -106,12 +106,13 @@ def capmock_server(pytestconfig: pytest.Config) -> Iterator[CapmockServer]:
     extra = ("--max-sessions", "100000")
     workerinput = getattr(pytestconfig, "workerinput", None)
     if workerinput is not None and SHARED_INPUT in workerinput:
-        server = CapmockServer(_shared_mock(Path(workerinput[SHARED_INPUT]), fixtures, extra))
+        shared = _shared_mock(Path(workerinput[SHARED_INPUT]), fixtures, extra)
+        server = CapmockServer(shared, token)
         yield server  # the controller stops it once every worker is done
         server.close()
         return
     mock = StartedMock(Path(fixtures) if fixtures else None, extra)
-    server = CapmockServer(mock.url)
+    server = CapmockServer(mock.url, token)  # it inherits CAPMOCK_ADMIN_TOKEN, if set
     try:
         yield server
     finally:
