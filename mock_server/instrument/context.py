@@ -41,11 +41,11 @@ class Exchange:
     """The row of the rules table that answered, or None for a success."""
     code: int | None = None
     explanation: str | None = None
-    """Why this answer, when a layer says it in words (else ``decision`` explains it)."""
+    """Why this answer in words: a refusal's ``explain()`` (else ``decision`` says it)."""
     decision: Decision | None = None
-    """What answered (a ``RuleError``, an ``ApiError``, ``Deducted``): its ``explain()`` is
-    asked only when the journal shows the entry, so a mock without a journal never
-    formats one."""
+    """What answered when it was no refusal (``Deducted``, an issued token): its
+    ``explain()`` is asked only when the journal shows the entry, so a mock without a
+    journal never formats one."""
     fault: str | None = None
     """The id of the fault that acted on this request, if one did."""
 
@@ -58,7 +58,12 @@ def note(scope: Scope, decision: Decision) -> None:
     exchange.rule = getattr(decision, "rule", None)
     code = getattr(decision, "code", None)
     exchange.code = int(code) if code is not None else None
-    exchange.decision = decision
+    if isinstance(decision, BaseException):
+        # in words now (a refusal's reason is ready): a journaled exception would keep
+        # its traceback's frames alive as long as the entry
+        exchange.explanation, exchange.decision = decision.explain(), None
+    else:
+        exchange.explanation, exchange.decision = None, decision
 
 
 def attach(scope: Scope, exchange: Exchange) -> None:
