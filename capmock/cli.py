@@ -23,9 +23,10 @@ from capmock.command import EXIT_FAILED, EXIT_USAGE, CapmockGroup, fail
 from capmock.net import is_loopback_host
 from contract_tests.options import click_options
 from mock_server.data import DEFAULT_FIXTURES
+from mock_server.instrument.journal import JOURNAL_SIZE
 from mock_server.limits import Limits, parse_size
 from mock_server.model import World
-from mock_server.stores.base import LEDGER_TOTAL
+from mock_server.stores.base import LEDGER_TOTAL, MAX_SESSIONS
 
 # Connexion imports Starlette's test client at start-up, which warns about httpx: noise
 # for someone starting a mock, and nothing they could act on.
@@ -150,6 +151,24 @@ def main() -> None:
     "[env: CAPMOCK_LEDGER_ENTRIES]",
 )
 @click.option(
+    "--journal-size",
+    default=JOURNAL_SIZE,
+    show_default=True,
+    type=click.IntRange(0),
+    envvar="CAPMOCK_JOURNAL_SIZE",
+    help="Requests the journal (GET /__admin/requests) keeps, the newest; the oldest are "
+    "dropped first and counted. 0 turns the journal off. [env: CAPMOCK_JOURNAL_SIZE]",
+)
+@click.option(
+    "--max-sessions",
+    default=MAX_SESSIONS,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="CAPMOCK_MAX_SESSIONS",
+    help="Sessions (POST /__admin/sessions) open at once; past it, 429. "
+    "[env: CAPMOCK_MAX_SESSIONS]",
+)
+@click.option(
     "--latency",
     metavar="SPEC",
     help="Wait before serving every call of a Capillary operation: 80ms, 40-400ms (uniform) "
@@ -235,6 +254,8 @@ def serve(
     admin_token: str | None,
     token_secret: str | None,
     ledger_entries: int,
+    journal_size: int,
+    max_sessions: int,
     latency: str | None,
     rate_limit: str | None,
     faults: tuple[str, ...],
@@ -322,6 +343,8 @@ def serve(
     click.echo(f"  Swagger UI {base}/ui/")
     click.echo(f"  Admin      {base}/__admin/health{token_note}")
     click.echo(f"  Reset      POST {base}/__admin/reset puts every balance back")
+    journal = f"{journal_size:,} newest requests" if journal_size else "off"
+    click.echo(f"  Journal    GET {base}/__admin/requests ({journal})")
     click.echo(f"  Store      {_store_line(store_url, store)}")
     for line in failures.lines():
         click.echo(f"  {line}")
@@ -337,12 +360,19 @@ def serve(
         from mock_server.app import create_app
 
         app = create_app(
-            store=store, admin_token=admin_token, token_secret=token_secret, limits=limits
+            store=store,
+            admin_token=admin_token,
+            token_secret=token_secret,
+            limits=limits,
+            journal_size=journal_size,
+            max_sessions=max_sessions,
         )
         gc.freeze()  # the fixtures live as long as the server: keep them out of collections
     else:
         asyncio.run(store.close())  # each worker opens its own connection
-        _configure_workers(store_url, admin_token, token_secret, ledger_entries)
+        _configure_workers(
+            store_url, admin_token, token_secret, ledger_entries, journal_size, max_sessions
+        )
         os.environ[LIMITS_ENV] = limits.to_environ()
     if port_file is not None:  # the socket listens: a request from now on waits for an answer
         _write_port_file(port_file, port)
@@ -414,7 +444,12 @@ def _store_line(url: str, store: Store) -> str:
 
 
 def _configure_workers(
-    store_url: str, admin_token: str | None, token_secret: str | None, ledger_entries: int
+    store_url: str,
+    admin_token: str | None,
+    token_secret: str | None,
+    ledger_entries: int,
+    journal_size: int,
+    max_sessions: int,
 ) -> None:
     """The environment ``app_from_env`` reads in each worker process. Without a token
     secret, the workers sign tokens with the one the shared store holds."""
@@ -422,6 +457,8 @@ def _configure_workers(
 
     os.environ[app.STORE_ENV] = store_url
     os.environ[app.LEDGER_ENTRIES_ENV] = str(ledger_entries)
+    os.environ[app.JOURNAL_SIZE_ENV] = str(journal_size)
+    os.environ[app.MAX_SESSIONS_ENV] = str(max_sessions)
     os.environ.pop(app.FIXTURES_ENV, None)  # loaded once, above: workers serve the store's
     for name, value in ((app.ADMIN_TOKEN_ENV, admin_token), (app.TOKEN_SECRET_ENV, token_secret)):
         if value:

@@ -53,6 +53,8 @@ class Code(IntEnum):
     STORE_UNAVAILABLE = 9190
     OUTCOME_UNKNOWN = 9191
     BODY_INCOMPLETE = 9192
+    UNKNOWN_SESSION = 9140
+    TOO_MANY_SESSIONS = 9141
     RATE_LIMITED = 9193
     INTERNAL_ERROR = 9199
 
@@ -117,6 +119,8 @@ MESSAGES: dict[Code, str] = {
         "seconds Retry-After gives"
     ),
     Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
+    Code.UNKNOWN_SESSION: "No session {session}: it expired, was deleted or never existed",
+    Code.TOO_MANY_SESSIONS: "Too many sessions: {count} are open, the most this mock keeps",
 }
 
 STATUS: dict[Code, int] = {
@@ -136,6 +140,7 @@ STATUS: dict[Code, int] = {
     Code.OUTCOME_UNKNOWN: 503,
     Code.RATE_LIMITED: 429,
     Code.INTERNAL_ERROR: 500,
+    Code.TOO_MANY_SESSIONS: 429,
 }
 """HTTP status of the codes that are not plain invalid input; every other code is 400."""
 
@@ -190,6 +195,10 @@ class ApiError(Exception):
         if status == 401 and self.code in CHALLENGES:
             return {"WWW-Authenticate": CHALLENGES[self.code]}
         return {}
+
+    def explain(self) -> str:
+        """Why this answer: the code and its message (a ``RuleError`` also names its row)."""
+        return f"{int(self.code)}: {self.message}"
 
     def envelope(self) -> dict[str, Any]:
         return {

@@ -345,12 +345,15 @@ def test_error_table_of_the_400_response_is_the_catalogue() -> None:
 
 
 def test_admin_errors_use_the_same_envelope() -> None:
+    """Every refusal of the admin API is the envelope; verify's 409 is its report (how
+    many matched, the near-misses), not a refusal."""
     envelope = _schema("capillary", "ErrorEnvelope")
     admin = [
         content["schema"]
         for _, _, operation in _operations("admin")
         for status, response in operation["responses"].items()
         if not status.startswith("2")
+        and (operation["operationId"], status) != ("verifyRequests", "409")
         for content in response.get("content", {}).values()
     ]
     assert admin

@@ -344,6 +344,8 @@ def not_covered(profile: Profile) -> dict[int, str]:
         9190: "the mock's store being unavailable: no request can cause it",
         9191: "the mock's store failing during a write: no request can cause it",
         9192: "a body cut short: the client that sent it is gone and reads no answer",
+        9140: "a session of the mock (X-Capmock-Session), outside the Capillary contract",
+        9141: "the mock's admin API, outside the Capillary contract",
         9193: "a rate limit: set through our own mock's admin API only (a run must not spend "
         "a live org's)",
         9199: "the mock's internal error: no request must trigger it",

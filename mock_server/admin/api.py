@@ -10,18 +10,14 @@ from typing import Any
 
 from connexion import request
 
-from mock_server.admin import customers, faults, world
+from mock_server.admin import customers, faults, requests, sessions, world
 from mock_server.admin.guard import ADMIN_HEADER, authorize
+from mock_server.instrument.context import current
 from mock_server.lanes.body import read_body
-from mock_server.lanes.validation import BODY_KEY
+from mock_server.operations.api import parsed_body
 from mock_server.runtime import Runtime
 
 Response = tuple[Any, int]
-
-
-def parsed_body() -> Any:
-    """The JSON body as the body validator parsed it (numbers with a fraction as Decimals)."""
-    return request.scope.get("state", {}).get(BODY_KEY)
 
 
 class AdminApi:
@@ -33,13 +29,51 @@ class AdminApi:
     def _authorize(self, *, always: bool = False) -> None:
         authorize(self.runtime.admin_token, request.headers.get(ADMIN_HEADER), always=always)
 
+    def _session(self) -> str | None:
+        """The session ``X-Capmock-Session`` names (checked by the instrument middleware)."""
+        exchange = current(request.scope)
+        return exchange.session if exchange else None
+
     async def resetState(self) -> Response:  # noqa: N802
         self._authorize()
-        return await world.reset(self.runtime), 200
+        return await world.reset(self.runtime, self._session()), 200
 
     async def showCustomer(self, userId: int) -> Response:  # noqa: N802, N803
         self._authorize()
-        return await customers.show(self.runtime, userId), 200
+        return await customers.show(self.runtime, userId, self._session()), 200
+
+    async def listRequests(self, **filters: Any) -> Response:  # noqa: N802
+        self._authorize()
+        return await requests.listed(self.runtime, filters), 200
+
+    async def showRequest(self, requestId: str) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await requests.shown(self.runtime, requestId), 200
+
+    async def countRequests(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await requests.counted(self.runtime, parsed_body()["match"]), 200
+
+    async def verifyRequests(self) -> Response:  # noqa: N802
+        self._authorize()
+        body = parsed_body()
+        return await requests.verified(self.runtime, body["match"], body.get("count"))
+
+    async def clearRequests(self, session: str | None = None) -> Response:  # noqa: N802
+        self._authorize()
+        return await requests.cleared(self.runtime, session), 200
+
+    async def createSession(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await sessions.opened(self.runtime, parsed_body()), 201
+
+    async def deleteSession(self, sessionId: str) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await sessions.closed(self.runtime, sessionId), 200
+
+    async def resetSession(self, sessionId: str) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await sessions.reset(self.runtime, sessionId), 200
 
     async def showFixtures(self, secrets: bool = False) -> Response:  # noqa: N802
         self._authorize(always=secrets)

@@ -16,9 +16,10 @@ SECRETS = (("users", "password"), ("oauthClients", "secret"))
 """The fields of the fixture document that are credentials."""
 
 
-async def reset(runtime: Runtime) -> dict[str, Any]:
-    await runtime.store.reset()
-    world = await runtime.store.world()
+async def reset(runtime: Runtime, session: str | None = None) -> dict[str, Any]:
+    """Back to the fixtures: the default world's state, or the session's."""
+    await runtime.store.reset(session)
+    world = await runtime.store.world(session)
     return {"status": "reset", "customers": len(world.customers)}
 
 

@@ -22,7 +22,7 @@ from jsonschema.exceptions import relevance
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_server.errors import ApiError, Code
+from mock_server.errors import MESSAGES, ApiError, Code, RuleError
 from mock_server.lanes.body import read_body, replay
 from mock_server.lanes.json_text import json_text
 from mock_server.lanes.routes import route_of
@@ -41,6 +41,29 @@ INT64_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
 AMOUNT_FIELDS = ("pointsToBeAdjusted", "valueToBeAdjusted")
 ENUM_SHOWN = 12
 """An enum of more values than this is not listed in a message (the documented codes)."""
+SHAPE_ROWS: dict[Code, int] = {
+    Code.INVALID_SOURCE: 3,
+    Code.INVALID_IDENTIFIER: 4,
+    Code.UNSUPPORTED_MEDIA_TYPE: 5,
+    Code.MALFORMED_JSON: 6,
+    Code.BODY_NOT_OBJECT: 6,
+    Code.REASON_MISSING: 7,
+    Code.REASON_TOO_LONG: 8,
+    Code.AMOUNT_MISSING: 9,
+    Code.AMOUNT_NOT_A_NUMBER: 10,
+    Code.AMOUNT_NEGATIVE: 11,
+    Code.AMOUNT_TOO_LARGE: 12,
+    Code.INVALID_CATEGORY: 13,
+    Code.INVALID_REF_TYPE: 14,
+    Code.INVALID_INPUT: 15,
+}
+"""The row of the rules table (docs/rules.md) each shape refusal comes from."""
+
+
+def shape(code: Code, reason: str = "", **values: object) -> RuleError:
+    """A refusal of the request's shape: its code, its row, and why (by default, what its
+    message says)."""
+    return RuleError(SHAPE_ROWS[code], code, reason or MESSAGES[code].format(**values), **values)
 
 
 class EnvelopeParameterValidator(ParameterValidator):
@@ -58,9 +81,10 @@ class EnvelopeParameterValidator(ParameterValidator):
                 problem = check(param, request)
                 if problem:
                     code = PARAMETER_CODES.get((location, param["name"]))
+                    reason = f"{location} parameter {param['name']}: {_first_line(problem)}"
                     if code is not None:
-                        raise ApiError.of(code)
-                    raise ApiError.of(Code.INVALID_INPUT, detail=_first_line(problem))
+                        raise shape(code, reason)
+                    raise shape(Code.INVALID_INPUT, reason, detail=_first_line(problem))
 
 
 class PathParameterGuard:
@@ -90,7 +114,12 @@ def path_parameter_error(path: str) -> ApiError | None:
         for name in route.integers:
             if not INT64_TEXT.fullmatch(match[name]):
                 code = PARAMETER_CODES.get(("path", name), Code.INVALID_INPUT)
-                return ApiError.of(code, detail=f"{name} must be an integer")
+                shown = match[name] if len(match[name]) <= 40 else f"{match[name][:40]}..."
+                return shape(
+                    code,
+                    f"{name} {shown!r} is not a 64-bit integer",
+                    detail=f"{name} must be an integer",
+                )
     return None
 
 
@@ -102,7 +131,7 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
         in full is refused), parse and validate it, and replay it to the handler."""
         raw = await read_body(receive, scope)
         if not raw:
-            raise ApiError.of(Code.BODY_NOT_OBJECT)
+            raise shape(Code.BODY_NOT_OBJECT, "the body is empty")
         body = parse_json(raw, _charset(scope) or self._encoding)
         scope.setdefault("state", {})[BODY_KEY] = body
         self._validate(body)
@@ -110,7 +139,7 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
 
     def _validate(self, body: Any) -> None:
         if not isinstance(body, dict):
-            raise ApiError.of(Code.BODY_NOT_OBJECT)
+            raise shape(Code.BODY_NOT_OBJECT, f"the body is a JSON {type(body).__name__}")
         fast, explainer = _validators(self._schema)
         if fast.is_valid(schema_view(body)):
             return
@@ -118,7 +147,11 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
         raise (
             min(errors, key=_rank)
             if errors
-            else ApiError.of(Code.INVALID_INPUT, detail="the body does not match the contract")
+            else shape(
+                Code.INVALID_INPUT,
+                "the body does not match the contract",
+                detail="the body does not match the contract",
+            )
         )
 
 
@@ -159,23 +192,22 @@ def parse_json(raw: bytes, encoding: str = "utf-8") -> Any:
             text, parse_float=Decimal, parse_int=_int, parse_constant=_refuse_constant
         )
     except UnicodeDecodeError:
-        raise ApiError.of(
-            Code.MALFORMED_JSON, detail=f"the bytes are not valid {encoding}"
-        ) from None
+        raise _malformed(f"the bytes are not valid {encoding}") from None
     except LookupError:
-        raise ApiError.of(Code.MALFORMED_JSON, detail=f"unknown charset {encoding}") from None
+        raise _malformed(f"unknown charset {encoding}") from None
     except RecursionError:
-        raise ApiError.of(Code.MALFORMED_JSON, detail="nested too deeply") from None
+        raise _malformed("nested too deeply") from None
     except ValueError as error:
-        raise ApiError.of(Code.MALFORMED_JSON, detail=_first_line(str(error))) from None
+        raise _malformed(_first_line(str(error))) from None
     if _SURROGATE_ESCAPE.search(text):
         half = _lone_surrogate(body)
         if half is not None:
-            raise ApiError.of(
-                Code.MALFORMED_JSON,
-                detail=f"\\u{ord(half):04x} is half a character (a lone surrogate)",
-            )
+            raise _malformed(f"\\u{ord(half):04x} is half a character (a lone surrogate)")
     return body
+
+
+def _malformed(detail: str) -> RuleError:
+    return shape(Code.MALFORMED_JSON, f"the body is not JSON: {detail}", detail=detail)
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -256,26 +288,27 @@ def _rank(error: ApiError) -> int:
     return order.index(error.code) if error.code in order else len(order)
 
 
-def _code_for(error: ValidationError, body: dict[str, Any]) -> ApiError:
-    """The documented code for one schema violation of a request body."""
+def _code_for(error: ValidationError, body: dict[str, Any]) -> RuleError:
+    """The documented code for one schema violation of a request body, and why."""
     field = str(error.path[0]) if error.path else None
     if field is None and error.validator == "required" and isinstance(error.validator_value, list):
         missing = [name for name in error.validator_value if name not in body]
         field = missing[0] if missing else None
     if field is None and error.validator == "oneOf":
         amount = "valueToBeAdjusted" if "alternateCurrencyName" in body else "pointsToBeAdjusted"
-        return ApiError.of(Code.AMOUNT_MISSING, field=amount)
+        return shape(Code.AMOUNT_MISSING, field=amount)
     if field == "reasonOfReturn":
         if error.validator == "maxLength":
-            return ApiError.of(Code.REASON_TOO_LONG, length=len(body["reasonOfReturn"]))
-        return ApiError.of(Code.REASON_MISSING)
+            return shape(Code.REASON_TOO_LONG, length=len(body["reasonOfReturn"]))
+        return shape(Code.REASON_MISSING, "reasonOfReturn is missing, not a string, or blank")
     if field in AMOUNT_FIELDS:
         return _amount_error(field, body.get(field))
     if field == "pointCategoryTypes":
-        return ApiError.of(Code.INVALID_CATEGORY, value=json_text(body.get(field)))
+        return shape(Code.INVALID_CATEGORY, value=json_text(body.get(field)))
     if field == "pointsAwardedRefType":
-        return ApiError.of(Code.INVALID_REF_TYPE)
-    return ApiError.of(Code.INVALID_INPUT, detail=problem(error, field))
+        given = body.get(field)
+        return shape(Code.INVALID_REF_TYPE, f"pointsAwardedRefType {given!r} is not a known type")
+    return shape(Code.INVALID_INPUT, detail=problem(error, field))
 
 
 def problem(error: ValidationError, field: str | None = None) -> str:
@@ -356,16 +389,16 @@ def _wrong_kind(sub: ValidationError, parent: ValidationError) -> bool:
     return sub.validator == "enum" and relative == ["type"]
 
 
-def _amount_error(field: str, value: Any) -> ApiError:
+def _amount_error(field: str, value: Any) -> RuleError:
     shown = json_text(value)
     number = _as_decimal(value)
     if number is None:
-        return ApiError.of(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)
+        return shape(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)
     if number < 0:
-        return ApiError.of(Code.AMOUNT_NEGATIVE, field=field, value=shown)
+        return shape(Code.AMOUNT_NEGATIVE, field=field, value=shown)
     if number > MAX_AMOUNT:
-        return ApiError.of(Code.AMOUNT_TOO_LARGE, field=field, value=shown)
-    return ApiError.of(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)
+        return shape(Code.AMOUNT_TOO_LARGE, field=field, value=shown)
+    return shape(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)
 
 
 def _as_decimal(value: Any) -> Decimal | None:

@@ -37,8 +37,8 @@ CREATE TABLE IF NOT EXISTS rate_window (
 ) STRICT, WITHOUT ROWID;
 COMMIT;
 """
-"""Added to files of schema version 1 when first opened (no new version: older mocks
-ignore these tables)."""
+"""Added to a file that lacks them when it is first opened, whatever its schema version
+(older mocks ignore these tables)."""
 _ID = re.compile(r"f([0-9]{1,18})")
 
 
