@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -123,6 +124,20 @@ class Session:
         """Why the request of this id (its ``X-Capmock-Request-Id``) got its answer."""
         entry = _ok(self.server.client.get(f"/__admin/requests/{request_id}"))
         return str(entry["explanation"])
+
+    def fault(self, action: str | Mapping[str, Any], **fields: Any) -> dict[str, Any]:
+        """Make this session's calls fail: ``action`` as ``POST /__admin/faults`` takes it
+        (``{"type": "code", "code": 8907}``), or the name of one that needs nothing more
+        (``"reset"``, ``"empty"``, ``"timeout"``, ``"malformed"``); ``fields`` are the
+        fault's others (``phase``, ``times``, ``probability``, ``ttl``, ``seed``,
+        ``match``). The fault acts only on this session's calls and ends with it. Answers
+        the fault as added, with its ``id``."""
+        document = {"action": {"type": action} if isinstance(action, str) else dict(action)}
+        response = self.server.client.post(
+            "/__admin/faults", json={**document, **fields}, headers=self.headers
+        )
+        added: dict[str, Any] = _ok(response, 201)
+        return added
 
     def reset(self) -> None:
         """Back to the session's fixtures, its journal emptied."""

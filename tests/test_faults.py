@@ -17,7 +17,6 @@ from mock_server.app import create_app
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.errors import Code
 from mock_server.fixtures import load_fixtures
-from mock_server.instrument.context import Exchange, attach
 
 BODY = {"pointsToBeAdjusted": "10", "reasonOfReturn": "Extra points were issued"}
 OPENING = Decimal("680")
@@ -631,23 +630,3 @@ def send_to(url: str, timeout: float = 10) -> httpx.Response:
         return client.post(
             DEDUCT.format(user_id=SEED_USER), params={"source": "INSTORE"}, json=BODY, headers=AUTH
         )
-
-
-def test_the_journal_exchange_is_marked_and_names_the_session(served):
-    """The outermost instrument (the journal) attaches an Exchange: a fault reads the
-    session from it and marks it with its id."""
-    seen: list[Exchange] = []
-    app = create_app(load_fixtures(DEFAULT_FIXTURES))
-
-    async def journal(scope, receive, send):
-        exchange = Exchange(request_id=f"r{len(seen)}", session="from-the-journal")
-        attach(scope, exchange)
-        await app(scope, receive, send)
-        seen.append(exchange)
-
-    url = served(journal)
-    fault = {"match": {"session": "from-the-journal"}, "action": {"type": "status", "status": 599}}
-    added = httpx.post(f"{url}/__admin/faults", json=fault).json()
-    assert send_to(url).status_code == 599
-    assert httpx.get(f"{url}/__admin/faults").status_code == 200
-    assert [exchange.fault for exchange in seen] == [None, added["id"], None]

@@ -69,7 +69,9 @@ class AdminApi:
 
     async def deleteSession(self, sessionId: str) -> Response:  # noqa: N802, N803
         self._authorize()
-        return await sessions.closed(self.runtime, sessionId), 200
+        closed = await sessions.closed(self.runtime, sessionId)
+        await faults.ended(self.runtime, sessionId)
+        return closed, 200
 
     async def resetSession(self, sessionId: str) -> Response:  # noqa: N802, N803
         self._authorize()
@@ -89,11 +91,11 @@ class AdminApi:
 
     async def addFault(self) -> Response:  # noqa: N802
         self._authorize()
-        return await faults.add(self.runtime, parsed_body()), 201
+        return await faults.add(self.runtime, parsed_body(), self._session()), 201
 
     async def listFaults(self) -> Response:  # noqa: N802
         self._authorize()
-        return await faults.listing(self.runtime), 200
+        return await faults.listing(self.runtime, self._session()), 200
 
     async def showFault(self, faultId: str) -> Response:  # noqa: N802, N803
         self._authorize()
@@ -105,7 +107,7 @@ class AdminApi:
 
     async def clearFaults(self) -> Response:  # noqa: N802
         self._authorize()
-        return await faults.clear(self.runtime), 200
+        return await faults.clear(self.runtime, self._session()), 200
 
     async def showLatency(self) -> Response:  # noqa: N802
         self._authorize()

@@ -1,6 +1,10 @@
 """The failure instruments: faults (add, list, show, remove), the latency of every
 Capillary operation, and the rate limit. All kept in the store, so that a change made
-through any worker or replica acts on all of them from their next request."""
+through any worker or replica acts on all of them from their next request.
+
+A session named in ``X-Capmock-Session`` scopes the faults calls: a fault added is the
+session's (``match.session``), and listing or removing them sees only the session's.
+A session's faults go with it when it is deleted."""
 
 from __future__ import annotations
 
@@ -15,15 +19,27 @@ from mock_server.instrument.settings import LATENCY, RATE_LIMIT, settings_from
 from mock_server.runtime import Runtime
 
 
-async def add(runtime: Runtime, document: dict[str, Any]) -> dict[str, Any]:
+async def add(
+    runtime: Runtime, document: dict[str, Any], session: str | None = None
+) -> dict[str, Any]:
+    if session is not None:
+        await runtime.store.world(session)  # UnknownSessionError (9140) if there is none
+        match = document.get("match") or {}
+        named = match.get("session", session)
+        if named != session:
+            detail = f"match.session {named!r} is not the session X-Capmock-Session names"
+            raise ApiError.of(Code.INVALID_INPUT, detail=detail)
+        document = {**document, "match": {**match, "session": session}}
     text = stored(document, runtime.clock())
     fault_id = await runtime.store.failures.add(text)
     return Fault.from_record(fault_id, text).view(0)
 
 
-async def listing(runtime: Runtime) -> dict[str, Any]:
-    """The live faults, oldest first (those past their ``ttl`` are removed), and the seed
-    their draws are keyed by."""
+async def listing(runtime: Runtime, session: str | None = None) -> dict[str, Any]:
+    """The live faults (only the session's, when one is named), oldest first (those past
+    their ``ttl`` are removed), and the seed their draws are keyed by."""
+    if session is not None:
+        await runtime.store.world(session)
     failures = runtime.store.failures
     settings = settings_from(await failures.load())
     now = runtime.clock()
@@ -31,7 +47,11 @@ async def listing(runtime: Runtime) -> dict[str, Any]:
     if ended:
         await failures.remove(ended)
     matched = await failures.matched()
-    live = [fault.view(matched.get(fault.id, 0)) for fault in settings.faults if fault.live(now)]
+    live = [
+        fault.view(matched.get(fault.id, 0))
+        for fault in settings.faults
+        if fault.live(now) and (session is None or fault.match.session == session)
+    ]
     return {"faults": live, "seed": settings.seed}
 
 
@@ -48,8 +68,19 @@ async def remove(runtime: Runtime, fault_id: str) -> dict[str, Any]:
     return {"removed": 1}
 
 
-async def clear(runtime: Runtime) -> dict[str, Any]:
-    return {"removed": len(await runtime.store.failures.remove())}
+async def clear(runtime: Runtime, session: str | None = None) -> dict[str, Any]:
+    """Remove every fault, or only the session's."""
+    if session is None:
+        return {"removed": len(await runtime.store.failures.remove())}
+    await runtime.store.world(session)
+    return {"removed": await ended(runtime, session)}
+
+
+async def ended(runtime: Runtime, session: str) -> int:
+    """Remove the faults of a session (one that was just deleted, too); how many went."""
+    failures = runtime.store.failures
+    faults = settings_from(await failures.load()).faults
+    return len(await failures.remove([f.id for f in faults if f.match.session == session]))
 
 
 async def latency(runtime: Runtime) -> dict[str, Any]:

@@ -17,21 +17,24 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_server.errors import ApiError
+from mock_server.errors import ApiError, Code
 from mock_server.instrument import ratelimit
 from mock_server.instrument.actions import Answer, Turn, captured, pause, peeked, replaying
 from mock_server.instrument.calls import Call, Operations
-from mock_server.instrument.context import SESSION_HEADER, current
+from mock_server.instrument.context import current
 from mock_server.instrument.faults import AFTER_COMMIT, BEFORE, Fault
 from mock_server.instrument.forced import forced_answer
 from mock_server.instrument.settings import SettingsCache
 from mock_server.lanes.validation import parse_json
 from mock_server.limits import Limits
-from mock_server.stores.base import Store, StoreUnavailableError, world_or_last
+from mock_server.stores.base import (
+    Store,
+    StoreUnavailableError,
+    UnknownSessionError,
+    world_or_last,
+)
 
 logger = logging.getLogger("capmock")
-
-_SESSION = SESSION_HEADER.lower().encode()
 
 
 class Failures:
@@ -57,8 +60,10 @@ class Failures:
             return await self.app(scope, receive, send)
         if settings.latency is not None:
             await pause(scope, settings.latency.seconds(self.rng))
+        exchange = current(scope)
+        session = exchange.session if exchange is not None else None
         if settings.rate_limit is not None:
-            key = ratelimit.api_key(scope, self.store.last_world)
+            key = await self._api_key(scope, session)
             if key is not None:
                 try:
                     verdict = await ratelimit.admit(
@@ -68,11 +73,17 @@ class Failures:
                     pass  # the store cannot count: the request goes on, and meets the store
                 else:
                     if not verdict.allowed:
+                        if exchange is not None:
+                            exchange.code = int(Code.RATE_LIMITED)
+                            exchange.explanation = (
+                                f"rate limit {settings.rate_limit.describe()}: used up by {key}"
+                            )
                         return await verdict.refusal(self.store.last_world).send_to(send)
                     send = verdict.stamp(send)
         if settings.faults:
             call = self.operations.call(scope, found)
-            return await self._faults(scope, receive, send, call, settings.faults, settings.seed)
+            faults = settings.faults
+            return await self._faults(scope, receive, send, call, session, faults, settings.seed)
         await self.app(scope, receive, send)
 
     async def _faults(
@@ -81,11 +92,12 @@ class Failures:
         receive: Receive,
         send: Send,
         call: Call,
+        session: str | None,
         faults: tuple[Fault, ...],
         seed: int,
     ) -> None:
         now = self.clock()
-        session = _session(scope) if any(f.match.session for f in faults) else None
+        exchange = current(scope)
         matching = [f for f in faults if f.live(now) and f.match.accepts(call, session)]
         if not matching:
             return await self.app(scope, receive, send)
@@ -98,7 +110,12 @@ class Failures:
 
         def turn(fault: Fault, answer: Answer | None) -> Turn:
             async def forced(code: int) -> Answer:
-                world = await world_or_last(self.store)
+                try:
+                    world = await world_or_last(self.store, session)
+                except UnknownSessionError as error:  # what the app would answer too
+                    return Answer.refusal(error, self.store.last_world.error_status)
+                if exchange is not None:
+                    exchange.code = code
                 return forced_answer(code, scope, call, body, world, self.limits, fault.id)
 
             return Turn(scope, receive, send, self.app, forced, answer)
@@ -118,6 +135,19 @@ class Failures:
                     return await fault.action.perform(turn(fault, answer))
         await answer.send_to(send)
 
+    async def _api_key(self, scope: Scope, session: str | None) -> str | None:
+        """The key the request is counted under: its caller, in its session's world; each
+        session counts apart, so that tests sharing a mock do not spend each other's
+        limit. None for a caller the world does not know, or an unknown session."""
+        if session is None:
+            return ratelimit.api_key(scope, self.store.last_world)
+        try:
+            world = await world_or_last(self.store, session)
+        except UnknownSessionError:
+            return None
+        key = ratelimit.api_key(scope, world)
+        return None if key is None else f"{key} in session {session}"
+
     async def _fires(self, fault: Fault, seed: int) -> bool:
         """Count the match in the store, and say whether the fault acts on it; a store
         that cannot count lets the request go on untouched."""
@@ -128,21 +158,15 @@ class Failures:
         return seen is not None and fault.fires(seen, seed)
 
 
-def _session(scope: Scope) -> str | None:
-    exchange = current(scope)
-    if exchange is not None:
-        return exchange.session
-    for name, value in scope["headers"]:
-        if name == _SESSION:
-            session: str = value.decode("latin-1")
-            return session
-    return None
-
-
 def _mark(scope: Scope, fault: Fault) -> None:
     exchange = current(scope)
     if exchange is not None:
         exchange.fault = fault.id
+        exchange.fault_note = f"fault {fault.describe()} " + (
+            "acted before the rules: nothing was applied"
+            if fault.phase == BEFORE
+            else "replaced the answer: what was applied stays applied"
+        )
     logger.info("fault %s acted on %s %s", fault.describe(), scope["method"], scope["path"])
 
 
