@@ -1,5 +1,6 @@
 """A running mock as a test sees it: sessions to isolate each test, the journal to ask
-what was sent, verification that fails with the near-misses, explanations.
+what was sent, verification that fails with the near-misses, explanations, faults that
+fail a session's calls on purpose.
 
 The pytest plugin (``capmock.pytest_plugin``) hands these out as fixtures; they work
 without pytest too::
@@ -175,7 +176,8 @@ def render(report: dict[str, Any]) -> str:
     if near:
         lines.append("closest requests:")
     for miss in near:
-        lines.append(f"  {miss['request']} -> {miss['status']}  (request {miss['id']})")
+        answer = miss["status"] or "no answer"  # a fault reset, closed or held the connection
+        lines.append(f"  {miss['request']} -> {answer}  (request {miss['id']})")
         lines.extend(f"    {difference}" for difference in miss["differences"])
         if miss.get("explanation"):
             lines.append(f"    answered because: {miss['explanation']}")
