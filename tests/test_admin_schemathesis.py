@@ -19,10 +19,10 @@ from mock_server.app import create_app
 from mock_server.data import ADMIN_CONTRACT, DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
 
-REFUSALS = ["2xx", "400", "404", "409", "429"]
+REFUSALS = ["2xx", "400", "401", "404", "409", "429"]
 """What a schema-valid admin request may be answered: an unknown customer, request,
-session or fault, a pattern or fixtures the mock refuses, a verification that fails, the
-cap."""
+session or fault, a pattern or fixtures the mock refuses, secrets asked of a mock without
+an admin token, a verification that fails, the cap."""
 
 
 @pytest.mark.parametrize("phase", ["examples", "coverage", "fuzzing"])
@@ -60,8 +60,9 @@ def test_the_failure_instruments_of_the_admin_api_are_schemathesis_clean(
     url = served(create_app(load_fixtures(DEFAULT_FIXTURES)))
     config = SchemathesisConfig.from_dict(
         {
-            # a fault or a window that is not there (any id, before it is added) is 404
-            "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "404"]}},
+            # a fault that is not there (any id, before it is added) is 404, a session
+            # that is not there (any X-Capmock-Session) 400
+            "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404"]}},
             "phases": {
                 name: {"enabled": name == phase}
                 for name in ("examples", "coverage", "fuzzing", "stateful")

@@ -53,12 +53,11 @@ def routes() -> tuple[Route, ...]:
 
 
 def route_of(path: str) -> tuple[Route, re.Match[str]] | None:
-    """The contract's route of a request path, with the match of its parameters."""
-    for route in routes():
-        match = route.pattern.fullmatch(path)
-        if match:
-            return route, match
-    return None
+    """The contract's route of a request path, with the match of its parameters. A path
+    the contract names literally wins over a template that also matches it
+    (``/requests/count`` is not ``/requests/{requestId}``), as routing decides."""
+    found = [(route, match) for route in routes() if (match := route.pattern.fullmatch(path))]
+    return min(found, key=lambda pair: len(pair[1].groupdict()), default=None)
 
 
 def allowed_methods(path: str) -> str | None:
