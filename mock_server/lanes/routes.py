@@ -25,6 +25,8 @@ class Route:
 
 @cache
 def routes() -> tuple[Route, ...]:
+    """Literal paths first: ``/requests/count`` is not ``/requests/{requestId}``, as
+    OpenAPI says."""
     found = []
     for document in (contract.document(), contract.admin_document()):
         prefix = urlsplit(document["servers"][0]["url"]).path.rstrip("/")
@@ -49,7 +51,7 @@ def routes() -> tuple[Route, ...]:
                     tuple(name for name in names if name in integers),
                 )
             )
-    return tuple(found)
+    return tuple(sorted(found, key=lambda route: route.pattern.groups > 0))
 
 
 def route_of(path: str) -> tuple[Route, re.Match[str]] | None:
