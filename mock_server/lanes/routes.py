@@ -25,6 +25,8 @@ class Route:
 
 @cache
 def routes() -> tuple[Route, ...]:
+    """Literal paths first: ``/requests/count`` is not ``/requests/{requestId}``, as
+    OpenAPI says."""
     found = []
     for document in (contract.document(), contract.admin_document()):
         prefix = urlsplit(document["servers"][0]["url"]).path.rstrip("/")
@@ -49,15 +51,16 @@ def routes() -> tuple[Route, ...]:
                     tuple(name for name in names if name in integers),
                 )
             )
-    return tuple(found)
+    return tuple(sorted(found, key=lambda route: route.pattern.groups > 0))
 
 
 def route_of(path: str) -> tuple[Route, re.Match[str]] | None:
-    """The contract's route of a request path, with the match of its parameters. A path
-    the contract names literally wins over a template that also matches it
-    (``/requests/count`` is not ``/requests/{requestId}``), as routing decides."""
-    found = [(route, match) for route in routes() if (match := route.pattern.fullmatch(path))]
-    return min(found, key=lambda pair: len(pair[1].groupdict()), default=None)
+    """The contract's route of a request path, with the match of its parameters."""
+    for route in routes():
+        match = route.pattern.fullmatch(path)
+        if match:
+            return route, match
+    return None
 
 
 def allowed_methods(path: str) -> str | None:

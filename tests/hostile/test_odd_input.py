@@ -147,6 +147,9 @@ def test_a_405_allows_every_method_of_the_path(lane: Ledger) -> None:
     response = httpx.delete(f"{lane.url}/__admin/fixtures")
     assert envelope(response)[:2] == (405, 9112)
     assert response.headers["allow"] == "GET, HEAD, PUT"
+    literal = httpx.delete(f"{lane.url}/__admin/requests/count")  # not /requests/{requestId}
+    assert envelope(literal)[:2] == (405, 9112)
+    assert literal.headers["allow"] == "POST"
 
 
 def test_a_redirect_never_names_the_clients_host(lane: Ledger) -> None:
