@@ -21,8 +21,9 @@ from mock_server.fixtures import load_fixtures
 
 REFUSALS = ["2xx", "400", "401", "404", "409", "429"]
 """What a schema-valid admin request may be answered: an unknown customer, request,
-session or fault, a pattern or fixtures the mock refuses, secrets asked of a mock without
-an admin token, a verification that fails, the cap."""
+session or fault, a pattern or fixtures the mock refuses, ``?secrets=true`` on a mock
+started without an admin token (which never shows secrets), a verification that fails,
+the cap."""
 
 
 @pytest.mark.parametrize("phase", ["examples", "coverage", "fuzzing"])

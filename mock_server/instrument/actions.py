@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.errors import ApiError, Code
 from mock_server.instrument.delays import Delay, delay_from
+from mock_server.lanes.render import render
 from mock_server.transport import Connection, connection_of
 
 TIMEOUT_MS = 60_000
@@ -51,7 +52,7 @@ class Answer:
     @classmethod
     def refusal(cls, error: ApiError, error_status: dict[int, int]) -> Answer:
         """A refusal in the API's envelope, as the lanes render it."""
-        answer = cls.of(error.status(error_status), json.dumps(error.envelope()).encode())
+        answer = cls.of(error.status(error_status), render(error.envelope()))
         extra = [(name.lower().encode(), value.encode()) for name, value in error.headers().items()]
         return cls(answer.status, [*answer.headers, *extra], answer.body)
 

@@ -12,7 +12,6 @@ import string
 from decimal import InvalidOperation
 from typing import Any
 
-from connexion.jsonifier import Jsonifier
 from starlette.types import Scope
 
 from mock_server.auth import claimed
@@ -20,14 +19,14 @@ from mock_server.errors import MESSAGES, ApiError, Code
 from mock_server.instrument.actions import Answer
 from mock_server.instrument.calls import Call
 from mock_server.lanes.json_text import json_text
+from mock_server.lanes.render import render
 from mock_server.limits import Limits
 from mock_server.model import World
 from mock_server.operations.deduct import to_deduction
 from mock_server.rules import deduct
 
 TOKEN_ENVELOPE = {Code.INVALID_CLIENT}
-"""Codes the token endpoint answers in its own envelope, ``{"data": null, "errors": ...}``,
-serialized as Connexion serializes that handler's answers."""
+"""Codes the token endpoint answers in its own envelope, ``{"data": null, "errors": ...}``."""
 
 
 def forced_answer(
@@ -46,8 +45,8 @@ def forced_answer(
     error = refusal(Code(code), scope, call, parsed, world, limits, detail)
     status = error.status(world.error_status)
     if error.code in TOKEN_ENVELOPE:
-        text: str = Jsonifier().dumps({"data": None, "errors": error.envelope()["errors"]})
-        return Answer.of(status, text.encode()).with_headers(error.challenge(status))
+        body = render({"data": None, "errors": error.envelope()["errors"]})
+        return Answer.of(status, body).with_headers(error.challenge(status))
     answer = Answer.refusal(error, world.error_status)
     return answer.with_headers(error.challenge(status)) if _navigating(scope) else answer
 
