@@ -1,0 +1,118 @@
+"""The two targets of a diff, each built as ``capmock test`` builds its target, under
+the same safety rules, and each checked by the same preflight.
+
+Either target is live unless it is capmock on loopback: a live one needs its profile
+(``--profile-a``/``--profile-b``), never sees ``/__admin``, and, as any target of a diff,
+gets only requests that cannot take a point unless ``--allow-writes``; then only the
+profile's test customer is written to. The same plan goes to both, so whether the run
+may write is decided once for both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from contract_tests.diff.options import SIDES, DiffOptions
+from contract_tests.options import Options, UsageError
+from contract_tests.preflight import preflight
+from contract_tests.session import PROFILE_HINT, build_target
+from contract_tests.target import Target, is_loopback
+
+
+@dataclass
+class Side:
+    """One target of the diff."""
+
+    key: str
+    """``a`` or ``b``, as in the options."""
+    target: Target
+    fixtures: dict[str, Any] | None = None
+    """What our own mock serves (``/__admin/fixtures``); None on any other target."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.key.upper()
+
+    @property
+    def capmock(self) -> bool:
+        return self.target.admin
+
+    def describe(self) -> str:
+        what = "capmock on loopback" if self.capmock else "live"
+        return f"{self.name} {self.target.base_url} ({what}; profile {self.target.profile.origin})"
+
+
+def open_sides(options: DiffOptions) -> dict[str, Side]:
+    """Both targets, preflighted unless this is a dry run. Raises UsageError naming the
+    side and the problem; closes what it opened when it does."""
+    sides: dict[str, Side] = {}
+    try:
+        for key in SIDES:
+            sides[key] = _open_side(options, key)
+    except BaseException:
+        close_sides(sides)
+        raise
+    return sides
+
+
+def close_sides(sides: dict[str, Side]) -> None:
+    for side in sides.values():
+        side.target.close()
+
+
+def _open_side(options: DiffOptions, key: str) -> Side:
+    url = options.url(key)
+    name = key.upper()
+    loopback = is_loopback(url)
+    profile = options.side(key, "profile")
+    if profile is None and not loopback:
+        raise UsageError(
+            f"{name} ({url}) is not on loopback: give --profile-{key} naming what exists "
+            f"there ({PROFILE_HINT})"
+        )
+    single = Options(
+        base_url=url,
+        profile=profile,
+        auth=options.side(key, "auth"),
+        oauth=options.side(key, "oauth"),
+        live=not loopback,
+        allow_writes=options.allow_writes,
+        dry_run=options.dry_run,
+        rate_limit=options.rate_limit,
+        max_requests=options.max_requests,
+    )
+    try:
+        target = build_target(single, url)
+    except UsageError as error:
+        raise UsageError(f"{name}: {error}") from None
+    if profile is None and not target.admin and not options.dry_run:
+        raise UsageError(
+            f"{name} ({url}) is not capmock (no {url}/__admin/health answers as ours): give "
+            f"--profile-{key} naming what exists there ({PROFILE_HINT})"
+        )
+    # A diff sends one plan to both targets: writes are allowed to both, or to neither.
+    target.writes_allowed = options.allow_writes
+    side = Side(key, target)
+    if options.dry_run:
+        side.notes.append(f"{name}: profile {target.profile.origin}")
+        return side
+    try:
+        side.notes += [
+            f"{name}: {note}"
+            for note in preflight(
+                target, f"check --auth-{key}, --oauth-{key} or --profile-{key}'s credentials"
+            )
+        ]
+        if target.admin:
+            side.fixtures = target.admin_call("GET", "/fixtures")
+    except UsageError as error:
+        target.close()
+        raise UsageError(f"{name} ({url}): {error}") from None
+    except httpx.HTTPError as error:
+        target.close()
+        raise UsageError(f"{name} ({url}): no answer to the preflight: {error}") from None
+    return side
