@@ -159,10 +159,17 @@ def _messages(a: Seen, b: Seen) -> list[tuple[str, str, str, str]]:
 
 
 def _headers(a: Seen, b: Seen) -> list[tuple[str, str, str, str]]:
+    """Content-Type is one drift for all error answers (or all answers of a status);
+    the others are about the code they come with (Allow with 9112)."""
     x, y = a.headers or {}, b.headers or {}
-    context = _context(a)
+    kind = "error answers" if a.envelope else f"HTTP {a.status} answers"
     return [
-        (HEADER, f"{title} with {context}", x.get(name, ABSENT), y.get(name, ABSENT))
+        (
+            HEADER,
+            f"{title} of {kind}" if name == "content-type" else f"{title} with {_context(a)}",
+            x.get(name, ABSENT),
+            y.get(name, ABSENT),
+        )
         for name, title in HEADER_NAMES.items()
         if x.get(name) != y.get(name)
     ]

@@ -85,7 +85,7 @@ class DiffReport:
         ]
         lines.append(
             f"{len(self.sent)} requests to each target ({self.mode}); "
-            f"{self.alike} answered alike; {len(self.drifts)} drifts"
+            f"{self.alike} answered alike; {_count(len(self.drifts), 'drift')}"
         )
         if self.baseline is not None:
             verb = "written to" if self.updated else "known from"
@@ -111,7 +111,8 @@ def as_findings(report: DiffReport) -> Report:
     for drift in report.drifts:
         known = drift.known or report.updated
         lines = [("suggestion", drift.suggestion)] if drift.suggestion else []
-        lines.append(("seen in", _seen_in(drift)))
+        if drift.cases != [drift.first.sent.pair.name()] or drift.cases[0] not in drift.text:
+            lines.append(("seen in", _seen_in(drift)))
         findings.findings.append(
             Finding(
                 rule=f"{drift.kind}-drift",
@@ -130,8 +131,11 @@ def _seen_in(drift: Drift) -> str:
     cases = drift.cases
     shown = ", ".join(cases[:SHOWN_CASES])
     more = f" and {len(cases) - SHOWN_CASES} more" if len(cases) > SHOWN_CASES else ""
-    count = f"{len(cases)} request{'s' if len(cases) != 1 else ''}"
-    return f"{count}: {shown}{more}"
+    return f"{_count(len(cases), 'request')}: {shown}{more}"
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
 
 
 def as_json(report: DiffReport) -> str:

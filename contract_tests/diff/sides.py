@@ -5,7 +5,8 @@ Either target is live unless it is capmock on loopback: a live one needs its pro
 (``--profile-a``/``--profile-b``), never sees ``/__admin``, and, as any target of a diff,
 gets only requests that cannot take a point unless ``--allow-writes``; then only the
 profile's test customer is written to. The same plan goes to both, so whether the run
-may write is decided once for both.
+may write is decided once for both. Our own mock is reset before a run that writes, as
+``capmock test`` resets it, so that its balances start from its fixtures.
 """
 
 from __future__ import annotations
@@ -109,6 +110,12 @@ def _open_side(options: DiffOptions, key: str) -> Side:
         ]
         if target.admin:
             side.fixtures = target.admin_call("GET", "/fixtures")
+            if options.allow_writes:
+                target.reset()
+                side.notes.append(
+                    f"{name}: reset (POST /__admin/reset) before the run, as capmock test "
+                    "resets its own mock: its balances start from its fixtures"
+                )
     except UsageError as error:
         target.close()
         raise UsageError(f"{name} ({url}): {error}") from None

@@ -166,7 +166,7 @@ def _message(d: Difference, roles: Roles) -> str:
 
 def _header(d: Difference, roles: Roles) -> str:
     mock, org = (d.a, d.b) if roles.mock.key == "a" else (d.b, d.a)
-    name = d.subject.split(" with ")[0]
+    name = d.subject.split(" ")[0]
     m, o = roles.mock.name, roles.org.name
     if mock == ABSENT:
         return (
