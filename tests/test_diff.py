@@ -133,6 +133,21 @@ def test_two_mocks_on_the_same_fixtures_do_not_drift(
     assert report["counts"]["alike"] == report["counts"]["requests"]
 
 
+def test_requests_the_budget_did_not_allow_are_not_counted_as_alike(
+    default_mock: str, other_org: str
+) -> None:
+    result, report = as_json("--a", default_mock, "--b", other_org, "--max-requests", "5")
+    assert result.returncode == 1, result.stderr  # 8015 came within the budget
+    counts = report["counts"]
+    assert counts["unanswered"] == counts["requests"] - 4  # the preflight took one of five
+    assert counts["alike"] + len(report["drifts"][0]["seenIn"]) == 4
+    text = capmock_diff("--a", default_mock, "--b", other_org, "--max-requests", "5")
+    assert f"{counts['unanswered']} requests answered by neither target, so not compared " in (
+        text.stdout
+    )
+    assert "(--max-requests 5 reached)" in text.stdout
+
+
 # --- the baseline -----------------------------------------------------------------------
 
 

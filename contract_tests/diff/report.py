@@ -66,9 +66,18 @@ class DiffReport:
 
     @property
     def alike(self) -> int:
-        """Pairs whose answers did not differ at all."""
+        """Pairs both targets answered, and alike."""
         drifting = {id(d.sent) for drift in self.drifts for d in drift.seen_in}
-        return sum(1 for sent in self.sent if id(sent) not in drifting)
+        return sum(
+            1
+            for sent in self.sent
+            if id(sent) not in drifting and all(a.answered for a in sent.answers.values())
+        )
+
+    @property
+    def unanswered(self) -> list[Sent]:
+        """Pairs neither target answered (the budget spent on both): nothing to compare."""
+        return [s for s in self.sent if not any(a.answered for a in s.answers.values())]
 
     @property
     def failed(self) -> bool:
@@ -87,6 +96,12 @@ class DiffReport:
             f"{len(self.sent)} requests to each target ({self.mode}); "
             f"{self.alike} answered alike; {_count(len(self.drifts), 'drift')}"
         )
+        if self.unanswered:
+            problem = next(iter(self.unanswered[0].answers.values())).problem
+            lines.append(
+                f"{_count(len(self.unanswered), 'request')} answered by neither target, so not "
+                f"compared ({problem})"
+            )
         if self.baseline is not None:
             verb = "written to" if self.updated else "known from"
             lines.append(f"baseline {self.baseline}: {len(self.drifts) - len(self.new)} {verb} it")
@@ -148,6 +163,7 @@ def as_json(report: DiffReport) -> str:
         "counts": {
             "requests": len(report.sent),
             "alike": report.alike,
+            "unanswered": len(report.unanswered),
             "drifts": len(report.drifts),
             "new": 0 if report.updated else len(report.new),
             "gone": len(report.gone),
