@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from contract_tests.diff.normalise import Seen
+from contract_tests.diff.normalise import COMPARED_HEADERS, Seen
 from contract_tests.diff.send import Sent
 
 NO_ANSWER, CODE, STATUS, MESSAGE, HEADER, SHAPE, VALUE = (
@@ -29,13 +29,6 @@ NO_ANSWER, CODE, STATUS, MESSAGE, HEADER, SHAPE, VALUE = (
 )
 KINDS = (NO_ANSWER, CODE, STATUS, MESSAGE, HEADER, SHAPE, VALUE)
 ABSENT = "(none)"
-HEADER_NAMES = {
-    "content-type": "Content-Type",
-    "allow": "Allow",
-    "www-authenticate": "WWW-Authenticate",
-    "retry-after": "Retry-After",
-    "location": "Location",
-}
 
 
 @dataclass(frozen=True)
@@ -170,7 +163,7 @@ def _headers(a: Seen, b: Seen) -> list[tuple[str, str, str, str]]:
             x.get(name, ABSENT),
             y.get(name, ABSENT),
         )
-        for name, title in HEADER_NAMES.items()
+        for name, title in COMPARED_HEADERS.items()
         if x.get(name) != y.get(name)
     ]
 

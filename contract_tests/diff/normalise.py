@@ -38,7 +38,14 @@ from contract_tests.expectations import BALANCE, as_sent, envelope_problems
 from contract_tests.plans.requests import Request
 from contract_tests.profile import Profile
 
-COMPARED_HEADERS = ("content-type", "allow", "www-authenticate", "retry-after", "location")
+COMPARED_HEADERS = {
+    "content-type": "Content-Type",
+    "allow": "Allow",
+    "www-authenticate": "WWW-Authenticate",
+    "retry-after": "Retry-After",
+    "location": "Location",
+}
+"""The headers compared, by the lower-case name answers are read with."""
 BALANCE_FIELDS = frozenset({"pointsAvailable", "valueAvailable"})
 ENVELOPE_FIELDS = frozenset({"code", "message"})
 """Fields of ``errors[]`` compared on their own (code, then message), not as values."""

@@ -29,7 +29,7 @@ SHOWN_CASES = 3
 
 
 @dataclass(frozen=True)
-class Target:
+class Shown:
     """One side, as the report shows it."""
 
     name: str
@@ -39,14 +39,14 @@ class Target:
     profile: str
 
     @classmethod
-    def of(cls, side: Side) -> Target:
+    def of(cls, side: Side) -> Shown:
         kind = "capmock on loopback" if side.capmock else "live"
         return cls(side.name, side.target.base_url, kind, side.target.profile.origin)
 
 
 @dataclass
 class DiffReport:
-    targets: list[Target]
+    targets: list[Shown]
     mode: str
     drifts: list[Drift]
     sent: list[Sent]

@@ -25,7 +25,7 @@ from contract_tests.diff.compare import Drift, describe, differences, grouped
 from contract_tests.diff.normalise import Normaliser
 from contract_tests.diff.options import DiffOptions
 from contract_tests.diff.plan import paired, print_plan
-from contract_tests.diff.report import RENDERERS, DiffReport, Target, as_json, failure
+from contract_tests.diff.report import RENDERERS, DiffReport, Shown, as_json, failure
 from contract_tests.diff.send import Sent, send_pairs
 from contract_tests.diff.sides import Side, close_sides, open_sides
 from contract_tests.diff.suggest import Roles, suggestion
@@ -45,11 +45,8 @@ def run(options: DiffOptions, *, out: TextIO | None = None, err: TextIO | None =
 
     started, started_at = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
     try:
-        known = (
-            []
-            if options.update_baseline or options.baseline is None
-            else (baseline.load(options.baseline))
-        )
+        reads = options.baseline is not None and not options.update_baseline
+        known = baseline.load(options.baseline) if reads and options.baseline else []
         sides = open_sides(options)
     except UsageError as error:
         say(str(error))
@@ -78,7 +75,7 @@ def run(options: DiffOptions, *, out: TextIO | None = None, err: TextIO | None =
         if options.update_baseline and options.baseline is not None:
             baseline.write(options.baseline, drifts)
         report = DiffReport(
-            [Target.of(side) for side in sides.values()],
+            [Shown.of(side) for side in sides.values()],
             mode,
             drifts,
             sent,
