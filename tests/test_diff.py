@@ -369,6 +369,49 @@ def test_usage_errors_exit_2_with_one_line(args: list[str], problem: str) -> Non
     assert result.stderr.count("\n") <= 2  # click adds "Try 'capmock diff --help'"
 
 
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["-o", "no-such-dir/diff.json"], "cannot write no-such-dir/diff.json: its directory"),
+        (["-o", "tests"], "cannot write tests: it is a directory"),
+        (["--report", "pyproject.toml"], "cannot write the report to pyproject.toml: not a dir"),
+        (
+            ["--baseline", "no-such-dir/drift.json", "--update-baseline"],
+            "cannot write no-such-dir/drift.json: its directory does not exist",
+        ),
+    ],
+)
+def test_an_output_that_cannot_be_written_stops_the_run_before_anything_is_sent(
+    served: Callable[[object], str], args: list[str], problem: str
+) -> None:
+    paths: list[str] = []
+
+    async def counted(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            paths.append(scope["path"])
+        await LenientServer()(scope, receive, send)
+
+    url = served(counted)
+    profile = str(DEFAULT_PROFILE)
+    result = capmock_diff(
+        *("--a", url, "--b", url, "--profile-a", profile, "--profile-b", profile),
+        *("--format", "json", *args),
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(f"capmock diff: {problem}")
+    assert result.stderr.count("\n") == 1
+    if "-o" in args:  # nowhere to write the failure but standard error
+        assert result.stdout == ""
+    else:
+        assert json.loads(result.stdout) == {"verdict": "error", "error": problem_line(result)}
+    assert paths == []
+    assert not (ROOT / "no-such-dir").exists()
+
+
+def problem_line(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stderr.removeprefix("capmock diff: ").rstrip("\n")
+
+
 def test_a_loopback_server_that_is_not_capmock_needs_its_profile(
     served: Callable[[object], str], default_mock: str
 ) -> None:
@@ -408,7 +451,8 @@ def test_every_format_and_the_report_say_the_same(
     assert markdown.returncode == 1
     text = (tmp_path / "diff.md").read_text()
     assert text.startswith("## ❌ capmock diff: new drift (2 NEW, 0 KNOWN)")
-    assert "| NEW | `status-drift` | 8015 comes with HTTP 400 from A, HTTP 404 from B |" in text
+    assert "| severity | rule | change |\n| --- | --- | --- |\n" in text  # no empty "where"
+    assert "| NEW | `status-drift` | 8015 comes with HTTP 400 from A, HTTP 404 from B |\n" in text
     assert "- suggestion: B answers 8888 with 422" in text
     assert "capmock diff: new drift (2 NEW, 0 KNOWN); report in" in markdown.stderr
     github = capmock_diff(*args, "--format", "github")

@@ -81,11 +81,14 @@ def markdown(report: Report, fail_on: Severity) -> str:
         "",
     ]
     if report.findings:
-        lines += ["| severity | rule | change | where |", "| --- | --- | --- | --- |"]
+        placed = any(finding.places for finding in report.findings)
+        columns = ["severity", "rule", "change", *(["where"] if placed else [])]
+        lines += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
         for finding in report.sorted():
-            where = "<br>".join(_cell(str(place)) for place in finding.places)
             level = wording.level(finding.severity)
-            cells = (level, f"`{finding.rule}`", _cell(finding.message), where)
+            cells = [level, f"`{finding.rule}`", _cell(finding.message)]
+            if placed:
+                cells.append("<br>".join(_cell(str(place)) for place in finding.places))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         for finding in report.sorted():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -45,12 +45,14 @@ def run(options: DiffOptions, *, out: TextIO | None = None, err: TextIO | None =
 
     started, started_at = time.monotonic(), datetime.now(UTC).isoformat(timespec="seconds")
     try:
+        _check_outputs(options)
         reads = options.baseline is not None and not options.update_baseline
         known = baseline.load(options.baseline) if reads and options.baseline else []
         sides = open_sides(options)
     except UsageError as error:
         say(str(error))
-        _emit(failure(options.format, str(error)), options.output, out)
+        with suppress(UsageError):  # the output itself is the problem, said above
+            _emit(failure(options.format, str(error)), options.output, out)
         return EXIT_USAGE
     try:
         targets = {key: side.target for key, side in sides.items()}
@@ -118,6 +120,23 @@ def _compare_balances(options: DiffOptions, sides: dict[str, Side]) -> bool:
         return options.balances == "compare"
     a, b = sides["a"].fixtures, sides["b"].fixtures
     return a is not None and a == b
+
+
+def _check_outputs(options: DiffOptions) -> None:
+    """Before anything is sent (a live org's budget is spent once): the places the
+    outputs go must be writable."""
+    for path in (options.output, options.baseline if options.update_baseline else None):
+        if path is not None and (path.is_dir() or not path.parent.is_dir()):
+            problem = "it is a directory" if path.is_dir() else "its directory does not exist"
+            raise UsageError(f"cannot write {path}: {problem}")
+    if options.report is not None:
+        if options.report.exists() and not options.report.is_dir():
+            raise UsageError(f"cannot write the report to {options.report}: not a directory")
+        try:
+            options.report.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            problem = f"cannot write the report to {options.report}: {error.strerror}"
+            raise UsageError(problem) from None
 
 
 def _outputs(
