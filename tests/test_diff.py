@@ -161,6 +161,7 @@ def test_update_baseline_writes_one_that_then_silences_the_drifts(
     )
     assert written.returncode == 0, written.stderr
     assert f"wrote 2 drifts to {drift_file}" in written.stderr
+    assert f"baseline {drift_file}: 2 written to it\n" in written.stdout
     assert drift_file.read_text() == (DATA / "drift.json").read_text()
     again, report = as_json("--a", default_mock, "--b", other_org, "--baseline", str(drift_file))
     assert again.returncode == 0, again.stderr
@@ -175,6 +176,7 @@ def test_a_committed_baseline_silences_the_drifts_in_every_format(
     text = capmock_diff(*args)
     assert text.returncode == 0, text.stderr
     assert "KNOWN status-drift: 8015 comes with HTTP 400 from A, HTTP 404 from B" in text.stdout
+    assert f"baseline {DATA / 'drift.json'}: 2 known from it\n" in text.stdout
     assert text.stdout.endswith("no new drift (0 NEW, 2 KNOWN)\n")
     github = capmock_diff(*args, "--format", "github")
     assert github.returncode == 0

@@ -103,8 +103,11 @@ class DiffReport:
                 f"compared ({problem})"
             )
         if self.baseline is not None:
-            verb = "written to" if self.updated else "known from"
-            lines.append(f"baseline {self.baseline}: {len(self.drifts) - len(self.new)} {verb} it")
+            if self.updated:
+                lines.append(f"baseline {self.baseline}: {len(self.drifts)} written to it")
+            else:
+                known = len(self.drifts) - len(self.new)
+                lines.append(f"baseline {self.baseline}: {known} known from it")
         lines += self.not_compared
         lines += [
             f"known drift not seen this time ({entry.kind} {entry.subject}: {entry.a} / "
