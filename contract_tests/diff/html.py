@@ -5,6 +5,7 @@ answers side by side, then every request and whether its answers drifted."""
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from contract_tests.diff.compare import Drift
@@ -20,6 +21,8 @@ STYLE = (
 .suggestion { background: #ddf4ff; border: 1px solid #54aeff; padding: .4rem .8rem; }
 """
 )
+CODE_SPAN = re.compile(r"`([^`]+)`")
+"""Suggestions write what to type in backticks, as Markdown does."""
 SHOWN_BYTES = 4000
 """Longer requests and responses (100,000 nested brackets) are cut on the page."""
 
@@ -76,7 +79,7 @@ def _drift(drift: Drift, known: bool) -> str:
     first = drift.first
     label = "KNOWN" if known else "NEW"
     suggestion = (
-        f'<p class="suggestion"><strong>Suggestion:</strong> {escape(drift.suggestion)}</p>'
+        f'<p class="suggestion"><strong>Suggestion:</strong> {_code(drift.suggestion)}</p>'
         if drift.suggestion
         else ""
     )
@@ -125,6 +128,11 @@ def _requests(report: DiffReport) -> str:
 def _brief(shown: str | None) -> str:
     """The status line of a response: ``HTTP 400 (application/json)``."""
     return (shown or "").splitlines()[0] if shown else ""
+
+
+def _code(text: str) -> str:
+    """Escaped, with each `span` in <code>."""
+    return CODE_SPAN.sub(r"<code>\1</code>", escape(text))
 
 
 def _cut(text: str) -> str:
