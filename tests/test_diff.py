@@ -381,9 +381,10 @@ def test_usage_errors_exit_2_with_one_line(args: list[str], problem: str) -> Non
             ["--baseline", "no-such-dir/drift.json", "--update-baseline"],
             "cannot write no-such-dir/drift.json: its directory does not exist",
         ),
+        (["--profile-b", "pyproject.toml"], "B: pyproject.toml: invalid YAML at line"),
     ],
 )
-def test_an_output_that_cannot_be_written_stops_the_run_before_anything_is_sent(
+def test_what_can_be_checked_unsent_stops_the_run_before_either_target_gets_anything(
     served: Callable[[object], str], args: list[str], problem: str
 ) -> None:
     paths: list[str] = []

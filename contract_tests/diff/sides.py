@@ -19,6 +19,7 @@ import httpx
 from contract_tests.diff.options import SIDES, DiffOptions
 from contract_tests.options import Options, UsageError
 from contract_tests.preflight import preflight
+from contract_tests.profile import ProfileError, load_profile
 from contract_tests.session import PROFILE_HINT, build_target
 from contract_tests.target import Target, is_loopback
 
@@ -50,6 +51,8 @@ class Side:
 def open_sides(options: DiffOptions) -> dict[str, Side]:
     """Both targets, preflighted unless this is a dry run. Raises UsageError naming the
     side and the problem; closes what it opened when it does."""
+    for key in SIDES:
+        _check_side(options, key)
     sides: dict[str, Side] = {}
     try:
         for key in SIDES:
@@ -65,16 +68,27 @@ def close_sides(sides: dict[str, Side]) -> None:
         side.target.close()
 
 
+def _check_side(options: DiffOptions, key: str) -> None:
+    """What can be checked of a side without sending anything, for both sides before
+    either is sent anything: a live A is not preflighted for a run B's profile stops."""
+    url, profile = options.url(key), options.side(key, "profile")
+    if profile is None and not is_loopback(url):
+        raise UsageError(
+            f"{key.upper()} ({url}) is not on loopback: give --profile-{key} naming what "
+            f"exists there ({PROFILE_HINT})"
+        )
+    if profile is not None:
+        try:
+            load_profile(profile)
+        except ProfileError as error:
+            raise UsageError(f"{key.upper()}: {error}") from None
+
+
 def _open_side(options: DiffOptions, key: str) -> Side:
     url = options.url(key)
     name = key.upper()
     loopback = is_loopback(url)
     profile = options.side(key, "profile")
-    if profile is None and not loopback:
-        raise UsageError(
-            f"{name} ({url}) is not on loopback: give --profile-{key} naming what exists "
-            f"there ({PROFILE_HINT})"
-        )
     single = Options(
         base_url=url,
         profile=profile,
