@@ -441,8 +441,9 @@ def diff(**values: object) -> None:
     with a suggestion where one exists.
 
     \b
-    Safety: as in capmock test. A target is live unless it is capmock on loopback: its
-    profile is then required, and /__admin is never used. Without --allow-writes only
+    Safety: as in capmock test. A target is live unless it is capmock on loopback (and
+    not given --live-a or --live-b): its profile is then required, and /__admin is never
+    used. Without --allow-writes only
     requests that cannot take a point are sent, to either target; with it, writes go to
     each profile's test customer only. Each target gets the preflight first.
 

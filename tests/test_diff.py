@@ -426,6 +426,35 @@ def test_a_loopback_server_that_is_not_capmock_needs_its_profile(
     assert lenient.ledger == []
 
 
+def test_a_target_given_live_is_treated_as_a_live_org_even_when_it_is_capmock(
+    served: Callable[[object], str], default_mock: str
+) -> None:
+    paths: list[str] = []
+    app = create_app(load_fixtures(DEFAULT_FIXTURES))
+
+    async def counted(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            paths.append(scope["path"])
+        await app(scope, receive, send)
+
+    url = served(counted)
+    without = capmock_diff("--a", default_mock, "--b", url, "--live-b")
+    assert without.returncode == 2
+    assert without.stderr == (
+        f"capmock diff: B ({url}) with --live-b give --profile-b naming what exists there "
+        "(capmock test --print-profile > my-org.yaml writes one to start from)\n"
+    )
+    assert paths == []
+    result, report = as_json(
+        "--a", default_mock, "--b", url, "--live-b", "--profile-b", str(DEFAULT_PROFILE)
+    )
+    assert result.returncode == 0, result.stderr
+    assert report["targets"][1]["kind"] == "live"
+    assert report["drifts"] == []
+    assert len(paths) == report["counts"]["requests"] + 1  # and the preflight
+    assert not any(path.startswith("/__admin") for path in paths)
+
+
 def test_dry_run_lists_what_each_target_would_get_and_sends_nothing(default_mock: str) -> None:
     lenient_url = "http://192.0.2.10"  # never routed: a request would fail the run
     result = capmock_diff(

@@ -91,6 +91,12 @@ def _side_specs(side: str) -> tuple[Spec, ...]:
             "on loopback (its profile is then derived from its fixtures); "
             "capmock test --print-profile writes one to start from.",
         ),
+        _sided(
+            "--live",
+            side,
+            f"Treat {name} as a live org even on loopback (a tunnel to a sandbox): "
+            f"--profile-{side} required, no /__admin.",
+        ),
         _sided("--auth", side, f"Basic credentials for {name} instead of its profile's."),
         _sided("--oauth", side, f"OAuth key and secret for {name} instead of its profile's."),
     )
@@ -182,9 +188,11 @@ class DiffOptions:
     a: str
     b: str
     profile_a: Path | None = None
+    live_a: bool = False
     auth_a: str | None = None
     oauth_a: str | None = None
     profile_b: Path | None = None
+    live_b: bool = False
     auth_b: str | None = None
     oauth_b: str | None = None
     allow_writes: bool = False

@@ -1,7 +1,8 @@
 """The two targets of a diff, each built as ``capmock test`` builds its target, under
 the same safety rules, and each checked by the same preflight.
 
-Either target is live unless it is capmock on loopback: a live one needs its profile
+Either target is live unless it is capmock on loopback (and not given ``--live-a``,
+``--live-b``): a live one needs its profile
 (``--profile-a``/``--profile-b``), never sees ``/__admin``, and, as any target of a diff,
 gets only requests that cannot take a point unless ``--allow-writes``; then only the
 profile's test customer is written to. The same plan goes to both, so whether the run
@@ -72,10 +73,11 @@ def _check_side(options: DiffOptions, key: str) -> None:
     """What can be checked of a side without sending anything, for both sides before
     either is sent anything: a live A is not preflighted for a run B's profile stops."""
     url, profile = options.url(key), options.side(key, "profile")
-    if profile is None and not is_loopback(url):
+    if profile is None and _live(options, key):
+        where = f"with --live-{key}" if is_loopback(url) else "is not on loopback:"
         raise UsageError(
-            f"{key.upper()} ({url}) is not on loopback: give --profile-{key} naming what "
-            f"exists there ({PROFILE_HINT})"
+            f"{key.upper()} ({url}) {where} give --profile-{key} naming what exists there "
+            f"({PROFILE_HINT})"
         )
     if profile is not None:
         try:
@@ -84,17 +86,20 @@ def _check_side(options: DiffOptions, key: str) -> None:
             raise UsageError(f"{key.upper()}: {error}") from None
 
 
+def _live(options: DiffOptions, key: str) -> bool:
+    return bool(options.side(key, "live")) or not is_loopback(options.url(key))
+
+
 def _open_side(options: DiffOptions, key: str) -> Side:
     url = options.url(key)
     name = key.upper()
-    loopback = is_loopback(url)
     profile = options.side(key, "profile")
     single = Options(
         base_url=url,
         profile=profile,
         auth=options.side(key, "auth"),
         oauth=options.side(key, "oauth"),
-        live=not loopback,
+        live=_live(options, key),
         allow_writes=options.allow_writes,
         dry_run=options.dry_run,
         rate_limit=options.rate_limit,
