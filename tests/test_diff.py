@@ -313,6 +313,36 @@ def test_a_live_org_that_accepts_what_capmock_refuses_gets_told_which_limit_is_w
     )
 
 
+def test_an_org_that_throttles_the_run_is_told_apart_from_drift(
+    served: Callable[[object], str], default_mock: str
+) -> None:
+    """After the preflight and one request, every request is answered 429."""
+    lenient = LenientServer()
+    answered: list[str] = []
+    throttled: list[str] = []
+
+    async def throttling(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        api = scope["type"] == "http" and scope["path"].startswith("/v2/")
+        if not api or len(answered) < 2:
+            answered.extend([scope["path"]] if api else [])
+            await lenient(scope, receive, send)
+            return
+        throttled.append(scope["path"])
+        headers = [(b"content-type", b"text/plain"), (b"retry-after", b"1")]
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": b"Too Many Requests"})
+
+    url = served(throttling)
+    result, report = as_json("--a", default_mock, "--b", url, "--profile-b", str(DEFAULT_PROFILE))
+    assert result.returncode == 1, result.stderr
+    drifts = [d for d in report["drifts"] if d["b"] == "HTTP 429 text/plain"]
+    assert len(drifts) == len(throttled) > 40  # one per request: each is its own question
+    assert {d["suggestion"] for d in drifts} == {
+        "B throttled the run (HTTP 429): lower --rate-limit, and run again before reading "
+        "any other drift of these requests"
+    }
+
+
 # --- setup problems stop the run in one line -------------------------------------------
 
 

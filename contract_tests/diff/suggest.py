@@ -28,6 +28,7 @@ from contract_tests.diff.sides import Side
 from contract_tests.plans.documented import CUSTOMER_NOT_FOUND
 
 INSUFFICIENT_BALANCE, TOO_MANY_DECIMALS, REASON_TOO_LONG = 8907, 8906, 9107
+TOO_MANY_REQUESTS = 429
 _VALUE = re.compile(r"\{\w+\}|<[\w ]+>|-?\d+(?:\.\d+)?|'[^']*'|\"[^\"]*\"")
 
 
@@ -51,6 +52,11 @@ class Roles:
 
 
 def suggestion(difference: Difference, roles: Roles) -> str:
+    if roles.pick(difference)[1].status == TOO_MANY_REQUESTS:
+        return (
+            f"{roles.org.name} throttled the run (HTTP 429): lower --rate-limit, and run again "
+            "before reading any other drift of these requests"
+        )
     return SUGGESTERS[difference.kind](difference, roles)
 
 
