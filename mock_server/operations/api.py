@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connexion import request
+from starlette.types import Scope
 
 from mock_server.lanes.validation import BODY_KEY
 from mock_server.operations import deduct, token
@@ -25,14 +26,17 @@ class CapillaryApi:
         self.runtime = runtime
 
     async def deductPoints(self, userId: int, source: str) -> Response:  # noqa: N802, N803
-        return await self.deduct(userId, source, parsed_body())
+        return await self.deduct(userId, source, parsed_body(), request.scope)
 
-    async def deduct(self, user_id: int, source: str, body: dict[str, Any]) -> Response:
+    async def deduct(
+        self, user_id: int, source: str, body: dict[str, Any], scope: Scope
+    ) -> Response:
         """Apply one deduction whose credentials and shape were already checked.
 
         Raises the rules' refusal as an ``ApiError``.
         """
-        return deduct.success(await deduct.apply(self.runtime, user_id, source, body)), 200
+        outcome = await deduct.apply(self.runtime, user_id, source, body, scope)
+        return deduct.success(outcome), 200
 
-    async def generateToken(self) -> Response:  # noqa: N802
-        return await token.generate(self.runtime, parsed_body())
+    async def generateToken(self) -> tuple[dict[str, Any], int, dict[str, str]]:  # noqa: N802
+        return await token.generate(self.runtime, parsed_body(), request.scope)

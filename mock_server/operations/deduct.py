@@ -9,7 +9,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from starlette.types import Scope
+
 from mock_server.errors import ApiError
+from mock_server.instrument.context import current, note
 from mock_server.model import POINTS, Bucket, World
 from mock_server.rules.deduct import Deducted, Deduction, deduct
 from mock_server.rules.money import balance_text
@@ -44,10 +47,16 @@ def to_deduction(user_id: int, source: str, body: dict[str, Any]) -> Deduction:
     )
 
 
-async def apply(runtime: Runtime, user_id: int, source: str, body: dict[str, Any]) -> Deducted:
-    """Apply one deduction; raises the rules' refusal as an ``ApiError``."""
+async def apply(
+    runtime: Runtime, user_id: int, source: str, body: dict[str, Any], scope: Scope
+) -> Deducted:
+    """Apply one deduction in the request's session, noting on its exchange what decided;
+    raises the rules' refusal as an ``ApiError``."""
+    exchange = current(scope)
+    session = exchange.session if exchange else None
     deduction = to_deduction(user_id, source, body)
-    outcome = await runtime.store.apply(user_id, decision(deduction, runtime.now()))
+    outcome = await runtime.store.apply(user_id, decision(deduction, runtime.now()), session)
+    note(scope, outcome)
     if isinstance(outcome, ApiError):
         raise outcome
     return outcome
