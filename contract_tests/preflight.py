@@ -16,7 +16,6 @@ from contract_tests.options import UsageError
 from contract_tests.target import CredentialsRefusedError, Exchange, Target
 
 REASON = "capmock preflight"
-CREDENTIALS_HINT = "check --auth, --oauth or the profile's credentials"
 
 
 def preflight_request(target: Target) -> tuple[str, dict[str, str], dict[str, str]]:
@@ -26,22 +25,23 @@ def preflight_request(target: Target) -> tuple[str, dict[str, str], dict[str, st
     return path, {"source": profile.source}, {"pointsToBeAdjusted": "1", "reasonOfReturn": REASON}
 
 
-def preflight(target: Target, hint: str = CREDENTIALS_HINT) -> list[str]:
+def preflight(target: Target) -> list[str]:
     """Send the preflight; raise UsageError with one line when the run cannot go on, else
-    return what a person should know about the answer (nothing when it is 8015).
-    ``hint`` says where the credentials come from when they are refused."""
+    return what a person should know about the answer (nothing when it is 8015)."""
     path, params, body = preflight_request(target)
     credentials = target.profile.credentials.describe()
     try:
         exchange = target.send("POST", path, params=params, body=body)
     except CredentialsRefusedError as error:
         raise UsageError(
-            f"the target refused the credentials of {credentials} ({error.answer}); {hint}"
+            f"the target refused the credentials of {credentials} ({error.answer}); "
+            "check --auth, --oauth or the profile's credentials"
         ) from None
     document = exchange.json()
     if exchange.status in (401, 403):
         raise UsageError(
-            f"the target refused the credentials of {credentials} ({_answer(exchange)}); {hint}"
+            f"the target refused the credentials of {credentials} ({_answer(exchange)}); "
+            "check --auth, --oauth or the profile's credentials"
         )
     if 200 <= exchange.status < 300:
         raise UsageError(

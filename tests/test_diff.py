@@ -23,7 +23,8 @@ from contract_tests.diff.options import ignored, substitution
 from contract_tests.diff.send import Answer
 from contract_tests.plans.requests import Request
 from contract_tests.profile import DEFAULT_PROFILE, load_profile
-from mock_server.app import create_app
+from mock_server.admin.guard import ADMIN_HEADER
+from mock_server.app import ADMIN_TOKEN_ENV, create_app
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
 
@@ -31,6 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "diff"
 OTHER_ORG = DATA / "other-org.yaml"
 PROFILE = load_profile(DEFAULT_PROFILE)
+ADMIN_TOKEN = "diff-t0ken"
+"""The mocks' admin token, in the environment of every capmock diff here: with it each
+mock shows the credentials of its fixtures, from which its profile is derived."""
 STATUS_DRIFTS = [
     ("status", "8015", "400", "404"),
     ("status", "8888", "400", "422"),
@@ -45,7 +49,7 @@ def capmock_diff(*args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "capmock", "diff", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), ADMIN_TOKEN_ENV: ADMIN_TOKEN},
         cwd=ROOT,
         timeout=300,
         check=False,
@@ -72,12 +76,12 @@ def drift(report: dict[str, Any], kind: str, subject: str) -> dict[str, Any]:
 
 @pytest.fixture
 def default_mock(served: Callable[[object], str]) -> str:
-    return served(create_app(load_fixtures(DEFAULT_FIXTURES)))
+    return served(create_app(load_fixtures(DEFAULT_FIXTURES), admin_token=ADMIN_TOKEN))
 
 
 @pytest.fixture
 def other_org(served: Callable[[object], str]) -> str:
-    return served(create_app(load_fixtures(OTHER_ORG)))
+    return served(create_app(load_fixtures(OTHER_ORG), admin_token=ADMIN_TOKEN))
 
 
 # --- two mocks of two orgs --------------------------------------------------------------
@@ -126,7 +130,7 @@ def test_with_writes_other_ids_decimals_names_and_balances_read_alike(
 def test_two_mocks_on_the_same_fixtures_do_not_drift(
     served: Callable[[object], str], default_mock: str
 ) -> None:
-    twin = served(create_app(load_fixtures(DEFAULT_FIXTURES)))
+    twin = served(create_app(load_fixtures(DEFAULT_FIXTURES), admin_token=ADMIN_TOKEN))
     result, report = as_json("--a", default_mock, "--b", twin, "--allow-writes")
     assert result.returncode == 0, result.stderr
     assert report["drifts"] == []
@@ -193,7 +197,7 @@ def test_new_drift_on_top_of_a_baseline_fails_and_names_only_the_new(
     httpx.put(
         f"{other_org}/__admin/fixtures",
         content=fixtures.encode(),
-        headers={"Content-Type": "application/yaml"},
+        headers={"Content-Type": "application/yaml", ADMIN_HEADER: ADMIN_TOKEN},
     ).raise_for_status()
     args = ("--a", default_mock, "--b", other_org, "--baseline", str(DATA / "drift.json"))
     result, report = as_json(*args)
@@ -274,8 +278,9 @@ def test_a_server_that_differs_one_way_gives_that_drift_and_its_suggestion(
     expected: tuple[str, str, str, str],
     suggestion: str,
 ) -> None:
-    other = served(_broken(broken))
-    result, report = as_json("--a", default_mock, "--b", other, *args)
+    other = served(_broken(broken))  # no admin token: its profile is given
+    profile = ("--profile-b", str(DEFAULT_PROFILE))
+    result, report = as_json("--a", default_mock, "--b", other, *profile, *args)
     assert result.returncode == 1, result.stderr
     assert keys(report) == [expected]
     assert report["drifts"][0]["suggestion"].startswith(suggestion)
@@ -355,7 +360,7 @@ def test_a_target_that_refuses_the_credentials_stops_the_run_in_one_line(
     assert result.stderr == (
         f"capmock diff: B ({other_org}): the target refused the credentials of basic org.api "
         "(9113 Authentication failed. Please check username and password.); check --auth-b, "
-        "--oauth-b or --profile-b's credentials\n"
+        "--oauth-b or the profile's credentials\n"
     )
 
 
@@ -443,6 +448,21 @@ def test_what_can_be_checked_unsent_stops_the_run_before_either_target_gets_anyt
 
 def problem_line(result: subprocess.CompletedProcess[str]) -> str:
     return result.stderr.removeprefix("capmock diff: ").rstrip("\n")
+
+
+def test_a_mock_that_hides_its_credentials_is_named_with_this_side_s_options(
+    served: Callable[[object], str], default_mock: str
+) -> None:
+    """A mock without an admin token shows no password; --auth-b stands in for it."""
+    hiding = served(create_app(load_fixtures(DEFAULT_FIXTURES)))
+    result = capmock_diff("--a", default_mock, "--b", hiding)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "capmock diff: B: the mock hides its credentials: set CAPMOCK_ADMIN_TOKEN to the "
+        "mock's --admin-token (it shows them to that token), or give --auth-b or --oauth-b\n"
+    )
+    given = capmock_diff("--a", default_mock, "--b", hiding, "--auth-b", "store.server:server123")
+    assert given.returncode == 0, given.stderr
 
 
 def test_a_loopback_server_that_is_not_capmock_needs_its_profile(

@@ -29,6 +29,7 @@ NO_ANSWER, CODE, STATUS, MESSAGE, HEADER, SHAPE, VALUE = (
 )
 KINDS = (NO_ANSWER, CODE, STATUS, MESSAGE, HEADER, SHAPE, VALUE)
 ABSENT = "(none)"
+CONTENT_TYPE = "content-type"
 
 
 @dataclass(frozen=True)
@@ -153,17 +154,20 @@ def _messages(a: Seen, b: Seen) -> list[tuple[str, str, str, str]]:
 
 def _headers(a: Seen, b: Seen) -> list[tuple[str, str, str, str]]:
     """Content-Type is one drift for all error answers (or all answers of a status);
-    the others are about the code they come with (Allow with 9112)."""
+    the others are about the code they come with (Allow with 9112). Those belong to a
+    status (WWW-Authenticate to a 401, Allow to a 405): when the statuses differ, their
+    difference follows from that one and is not reported again."""
     x, y = a.headers or {}, b.headers or {}
     kind = "error answers" if a.envelope else f"HTTP {a.status} answers"
+    names = COMPARED_HEADERS if a.status == b.status else {CONTENT_TYPE: "Content-Type"}
     return [
         (
             HEADER,
-            f"{title} of {kind}" if name == "content-type" else f"{title} with {_context(a)}",
+            f"{title} of {kind}" if name == CONTENT_TYPE else f"{title} with {_context(a)}",
             x.get(name, ABSENT),
             y.get(name, ABSENT),
         )
-        for name, title in COMPARED_HEADERS.items()
+        for name, title in names.items()
         if x.get(name) != y.get(name)
     ]
 

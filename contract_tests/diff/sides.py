@@ -12,6 +12,7 @@ may write is decided once for both. Our own mock is reset before a run that writ
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,9 @@ from contract_tests.preflight import preflight
 from contract_tests.profile import ProfileError, load_profile
 from contract_tests.session import PROFILE_HINT, build_target
 from contract_tests.target import Target, is_loopback
+
+SHARED_FLAG = re.compile(r"(?<![\w-])--(profile|auth|oauth|live)(?![\w-])")
+"""An option of ``capmock test`` that a diff takes once per target."""
 
 
 @dataclass
@@ -86,6 +90,12 @@ def _check_side(options: DiffOptions, key: str) -> None:
             raise UsageError(f"{key.upper()}: {error}") from None
 
 
+def _sided(problem: object, key: str) -> str:
+    """capmock test's words, shared with it, for one target of a diff: its ``--auth`` is
+    ``--auth-b`` here."""
+    return SHARED_FLAG.sub(rf"--\1-{key}", str(problem))
+
+
 def _live(options: DiffOptions, key: str) -> bool:
     return bool(options.side(key, "live")) or not is_loopback(options.url(key))
 
@@ -108,7 +118,7 @@ def _open_side(options: DiffOptions, key: str) -> Side:
     try:
         target = build_target(single, url)
     except UsageError as error:
-        raise UsageError(f"{name}: {error}") from None
+        raise UsageError(f"{name}: {_sided(error, key)}") from None
     if profile is None and not target.admin and not options.dry_run:
         raise UsageError(
             f"{name} ({url}) is not capmock (no {url}/__admin/health answers as ours): give "
@@ -121,12 +131,7 @@ def _open_side(options: DiffOptions, key: str) -> Side:
         side.notes.append(f"{name}: profile {target.profile.origin}")
         return side
     try:
-        side.notes += [
-            f"{name}: {note}"
-            for note in preflight(
-                target, f"check --auth-{key}, --oauth-{key} or --profile-{key}'s credentials"
-            )
-        ]
+        side.notes += [f"{name}: {_sided(note, key)}" for note in preflight(target)]
         if target.admin:
             side.fixtures = target.admin_call("GET", "/fixtures")
             if options.allow_writes:
@@ -137,7 +142,7 @@ def _open_side(options: DiffOptions, key: str) -> Side:
                 )
     except UsageError as error:
         target.close()
-        raise UsageError(f"{name} ({url}): {error}") from None
+        raise UsageError(f"{name} ({url}): {_sided(error, key)}") from None
     except httpx.HTTPError as error:
         target.close()
         raise UsageError(f"{name} ({url}): no answer to the preflight: {error}") from None
