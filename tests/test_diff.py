@@ -218,6 +218,7 @@ def test_new_drift_on_top_of_a_baseline_fails_and_names_only_the_new(
         ('{"drifts": [{"kind": "status"}]}', "bad.json: drifts[0].subject: None is not a string"),
         ('{"drifts": [{"kind": "mood", "subject": "", "a": "", "b": ""}]}', "is not one of"),
         ("[]", "bad.json: not a baseline"),
+        ('{"capmockDiffBaseline": 2, "drifts": []}', "bad.json: capmockDiffBaseline: 2 is a"),
     ],
 )
 def test_a_bad_baseline_is_a_usage_error_before_anything_is_sent(

@@ -34,13 +34,11 @@ class Known:
         return (self.kind, self.subject, self.a, self.b)
 
 
-def load(path: Path, *, missing_ok: bool = False) -> list[Known]:
+def load(path: Path) -> list[Known]:
     """The known drifts; UsageError naming the file and the place of a problem."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        if missing_ok:
-            return []
         raise UsageError(f"{path}: no such baseline (--update-baseline writes one)") from None
     except OSError as error:
         raise UsageError(f"{path}: cannot read the baseline: {error.strerror}") from None
@@ -56,6 +54,11 @@ def load(path: Path, *, missing_ok: bool = False) -> list[Known]:
 def _entries(path: Path, document: Any) -> list[Known]:
     if not isinstance(document, dict) or not isinstance(document.get("drifts"), list):
         raise UsageError(f"{path}: not a baseline: it needs a drifts array (--update-baseline)")
+    if document.get(FORMAT, VERSION) != VERSION:
+        raise UsageError(
+            f"{path}: {FORMAT}: {document[FORMAT]!r} is a version this capmock does not read "
+            f"(it reads {VERSION})"
+        )
     known = []
     for index, entry in enumerate(document["drifts"]):
         place = f"{path}: drifts[{index}]"
