@@ -3,6 +3,7 @@ lane; counting and verifying with near-misses; the bounded ring; workers sharing
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from support import DEDUCT, SEED_USER, LiveMock, ServedMock, basic_header
 from mock_server.app import create_app
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
+from mock_server.instrument.journal import MemoryJournal, Recorded
 from mock_server.stores.open import open_store
 
 REASON = "Extra points were issued"
@@ -304,3 +306,28 @@ def test_every_worker_sees_every_request(
     for _ in range(6):
         listed = httpx.get(f"{served.url}/__admin/requests").json()
         assert {e["id"] for e in listed["requests"]} == sent
+
+
+def test_a_client_that_has_its_answer_finds_it_in_the_journal(
+    served: Callable[[object], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry is written before the answer's last bytes go out: a slow journal (a
+    shared store under load) delays the answer, never the entry."""
+    record = MemoryJournal.record
+
+    async def slow(self: MemoryJournal, recorded: Recorded) -> None:
+        await asyncio.sleep(0.3)
+        await record(self, recorded)
+
+    monkeypatch.setattr(MemoryJournal, "record", slow)
+    url = served(create_app(load_fixtures(DEFAULT_FIXTURES)))
+    auth = {"Authorization": basic_header("store.server", "server123")}
+    for body in (BODY, {"reasonOfReturn": REASON}):
+        answered = httpx.post(
+            url + DEDUCT.format(user_id=SEED_USER),
+            params={"source": "INSTORE"},
+            json=body,
+            headers=auth,
+        )
+        listed = httpx.get(f"{url}/__admin/requests", params={"limit": 1}).json()["requests"]
+        assert [e["id"] for e in listed] == [answered.headers["X-Capmock-Request-Id"]]
