@@ -33,10 +33,14 @@ from mock_server.data import FIXTURE_SCHEMA
 from mock_server.errors import Code
 from mock_server.model import (
     CURRENCY,
+    DEFAULT_ORG_ID,
+    DEFAULT_PRIMARY_IDENTIFIER,
     POINTS,
     Award,
+    AwardStrategy,
     Bucket,
     Customer,
+    ExpiryStrategy,
     Principal,
     Program,
     Promotion,
@@ -384,6 +388,7 @@ def _programs(raw: list[dict[str, Any]], problems: list[_Problem]) -> dict[int, 
     programs: dict[int, Program] = {}
     first: dict[int, int] = {}
     default_at: int | None = None
+    identifiers_at: dict[str, str] = {}  # currency identifier -> where it first appears
     for index, item in enumerate(raw):
         if not _first_seen(
             first, item["id"], index, ("programs", index, "id"), "program id", problems
@@ -399,6 +404,18 @@ def _programs(raw: list[dict[str, Any]], problems: list[_Problem]) -> dict[int, 
                     )
                 )
             currencies.setdefault(currency["name"], position)
+            identifier = currency.get("identifier")
+            if identifier is not None:
+                here = ("programs", index, "alternateCurrencies", position, "identifier")
+                if identifier in identifiers_at:
+                    problems.append(
+                        _Problem(
+                            here,
+                            f"duplicate currency identifier {identifier!r} (first at "
+                            f"{identifiers_at[identifier]})",
+                        )
+                    )
+                identifiers_at.setdefault(identifier, _render_path(here))
         default = item.get("default", False)
         if default and default_at is not None:
             problems.append(
@@ -415,6 +432,11 @@ def _programs(raw: list[dict[str, Any]], problems: list[_Problem]) -> dict[int, 
             default,
             item.get("roundDecimals", DEFAULT_ROUND_DECIMALS),
             frozenset(currencies),
+            {
+                currency["identifier"]: currency["name"]
+                for currency in item.get("alternateCurrencies", ())
+                if "identifier" in currency
+            },
         )
     return programs
 
@@ -483,14 +505,59 @@ def _opening_balances(
                 opening[buckets.get(key) or buckets.setdefault(key, Bucket(*key))] = amount
 
 
+def _identifiers(
+    item: dict[str, Any],
+    here: PathParts,
+    primary: str,
+    taken: dict[tuple[str, str, str], str],
+    problems: list[_Problem],
+) -> dict[str, dict[str, str]]:
+    """A customer's identifiers per source: each source one of the customer's, with the
+    org's primary identifier; each value unique within its source (``taken`` holds where
+    each was first given)."""
+    found: dict[str, dict[str, str]] = {}
+    for source, identifiers in item.get("identifiers", {}).items():
+        at = (*here, "identifiers", source)
+        if source not in item["sources"]:
+            problems.append(
+                _Problem(
+                    at,
+                    f"identifiers in {source!r}, a source the customer is not in (sources: "
+                    f"{_listing(item['sources'])})",
+                    True,
+                )
+            )
+            continue
+        if primary not in identifiers:
+            problems.append(
+                _Problem(at, f"no {primary}, the org's primary identifier (org.primaryIdentifier)")
+            )
+        for name, value in identifiers.items():
+            key, where = (source, name, value), _render_path((*at, name))
+            if key in taken:
+                problems.append(
+                    _Problem(
+                        (*at, name),
+                        f"duplicate {name} {value!r} in {source} (first at {taken[key]})",
+                    )
+                )
+            taken.setdefault(key, where)
+        found[source] = dict(identifiers)
+    return found
+
+
 def _customers(
-    raw: list[dict[str, Any]], programs: dict[int, Program], problems: list[_Problem]
+    raw: list[dict[str, Any]],
+    programs: dict[int, Program],
+    primary: str,
+    problems: list[_Problem],
 ) -> dict[int, Customer]:
     sources = frozenset(contract.sources()) - {WILDCARD_SOURCE}
     categories = frozenset(contract.categories())
     buckets: dict[tuple[int, str, str], Bucket] = {}  # few distinct ones, shared by all
     customers: dict[int, Customer] = {}
     first: dict[int, int] = {}
+    taken: dict[tuple[str, str, str], str] = {}
     for index, item in enumerate(raw):
         here: PathParts = ("customers", index)
         for position, source in enumerate(item["sources"]):
@@ -528,10 +595,17 @@ def _customers(
                 continue
             enrolled[program_id] = position
             _opening_balances(opening, at, program, enrollment, categories, buckets, problems)
+        identifiers = _identifiers(item, here, primary, taken, problems)
         user_id = item["userId"]
         if _first_seen(first, user_id, index, (*here, "userId"), "userId", problems):
             customers[user_id] = Customer(
-                user_id, frozenset(item["sources"]), frozenset(enrolled), opening
+                user_id,
+                frozenset(item["sources"]),
+                frozenset(enrolled),
+                opening,
+                identifiers,
+                item.get("firstName"),
+                item.get("lastName"),
             )
     return customers
 
@@ -578,6 +652,47 @@ def _awards(
     return awards
 
 
+def _award_strategies(
+    raw: list[dict[str, Any]], programs: dict[int, Program], problems: list[_Problem]
+) -> dict[int, AwardStrategy]:
+    strategies: dict[int, AwardStrategy] = {}
+    first: dict[int, int] = {}
+    for index, item in enumerate(raw):
+        here: PathParts = ("awardStrategies", index)
+        count = len(problems)
+        _first_seen(first, item["id"], index, (*here, "id"), "award strategy id", problems)
+        if item["programId"] not in programs:
+            problems.append(
+                _Problem((*here, "programId"), _unknown_program(item["programId"], programs))
+            )
+        fixed = item.get("points")
+        per_unit = item.get("pointsPerUnit")
+        points = _amount(fixed, (*here, "points"), problems) if fixed is not None else None
+        rate = (
+            _amount(per_unit, (*here, "pointsPerUnit"), problems) if per_unit is not None else None
+        )
+        if len(problems) == count:
+            strategies[item["id"]] = AwardStrategy(item["id"], item["programId"], points, rate)
+    return strategies
+
+
+def _expiry_strategies(
+    raw: list[dict[str, Any]], programs: dict[int, Program], problems: list[_Problem]
+) -> dict[int, ExpiryStrategy]:
+    strategies: dict[int, ExpiryStrategy] = {}
+    first: dict[int, int] = {}
+    for index, item in enumerate(raw):
+        here: PathParts = ("expiryStrategies", index)
+        fresh = _first_seen(first, item["id"], index, (*here, "id"), "expiry strategy id", problems)
+        if item["programId"] not in programs:
+            problems.append(
+                _Problem((*here, "programId"), _unknown_program(item["programId"], programs))
+            )
+        elif fresh:
+            strategies[item["id"]] = ExpiryStrategy(item["id"], item["programId"])
+    return strategies
+
+
 def _error_status(raw: dict[str, int], problems: list[_Problem]) -> dict[int, int]:
     codes = sorted(int(code) for code in Code)
     statuses: dict[int, int] = {}
@@ -618,7 +733,8 @@ def _build(document: dict[str, Any], text: str | None) -> tuple[World, list[_Pro
     org = document.get("org", {})
     programs = _programs(document["programs"], problems)
     promotions = _promotions(document.get("promotions", []), programs, problems)
-    customers = _customers(document["customers"], programs, problems)
+    primary = org.get("primaryIdentifier", DEFAULT_PRIMARY_IDENTIFIER)
+    customers = _customers(document["customers"], programs, primary, problems)
     world = World(
         allow_negative_balance=org.get("allowNegativeBalanceOnReturn", False),
         error_status=_error_status(document.get("errorStatus", {}), problems),
@@ -642,6 +758,17 @@ def _build(document: dict[str, Any], text: str | None) -> tuple[World, list[_Pro
         customers=customers,
         document=document,
         text=text,
+        org_id=org.get("id", DEFAULT_ORG_ID),
+        primary_identifier=primary,
+        dual_eligibility=org.get("dualEligibility", True),
+        identifier_names={
+            operation: frozenset(names)
+            for operation, names in org.get("identifierNames", {}).items()
+        },
+        award_strategies=_award_strategies(document.get("awardStrategies", []), programs, problems),
+        expiry_strategies=_expiry_strategies(
+            document.get("expiryStrategies", []), programs, problems
+        ),
     )
     return world, problems
 

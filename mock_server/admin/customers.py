@@ -1,4 +1,5 @@
-"""One customer as the mock sees it: every balance, and the ledger of adjustments."""
+"""One customer as the mock sees it: its identifiers, every balance, and the ledger of
+deductions and allocations."""
 
 from __future__ import annotations
 
@@ -17,7 +18,11 @@ async def show(runtime: Runtime, user_id: int) -> dict[str, Any]:
     customer = world.customers.get(user_id)
     if customer is None:
         raise ApiError.of(Code.NOT_FOUND, method="GET", path=f"/__admin/customers/{user_id}")
-    balances = await store.balances(user_id)
+    balances = {
+        bucket: amount
+        for bucket, amount in (await store.balances(user_id)).items()
+        if bucket.describes_a_balance()
+    }
     for program_id in customer.programs:
         for category in contract.categories():
             balances.setdefault(Bucket(program_id, POINTS, category), ZERO)
@@ -26,12 +31,15 @@ async def show(runtime: Runtime, user_id: int) -> dict[str, Any]:
     return {
         "userId": user_id,
         "sources": sorted(customer.sources),
+        "identifiers": customer.identifiers,
         "balances": [
             {**_bucket_fields(bucket), "balance": balance_text(amount)}
             for bucket, amount in sorted(balances.items(), key=lambda item: item[0].key())
         ],
         "ledger": [
             {
+                "eventLogId": entry.event_id,
+                "direction": entry.direction,
                 "time": entry.time.isoformat(),
                 "source": entry.source,
                 "reason": entry.reason,

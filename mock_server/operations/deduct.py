@@ -1,6 +1,7 @@
-"""negativePointsAdjustment: the request to a ``Deduction``, ``rules.deduct`` through the
-store, the outcome to the success body. Connexion or the fast lane has already checked
-the credentials and the request's shape."""
+"""negativePointsAdjustment by userId: the request to a ``Deduction``, ``rules.deduct``
+through the store, the outcome to the success body. Connexion or the fast lane has
+already checked the credentials and the request's shape. The lookup form
+(``deduct_lookup``) goes through the same steps."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import Any
 
 from mock_server.errors import ApiError
 from mock_server.model import POINTS, Bucket, World
-from mock_server.rules.deduct import Deducted, Deduction, deduct
+from mock_server.rules.change import Change
+from mock_server.rules.deduct import Deduction, deduct, success_message
+from mock_server.rules.lookup import Identifier
 from mock_server.rules.money import balance_text
 from mock_server.runtime import Runtime
 from mock_server.stores.base import Decide
@@ -20,13 +23,15 @@ from mock_server.stores.base import Decide
 def decision(request: Deduction, now: datetime) -> Decide:
     """``rules.deduct`` for one request; the store supplies the world and the balances."""
 
-    def decide(world: World, balances: Mapping[Bucket, Decimal]) -> Deducted | ApiError:
+    def decide(world: World, balances: Mapping[Bucket, Decimal]) -> Change | ApiError:
         return deduct(world, request, balances, now)
 
     return decide
 
 
-def to_deduction(user_id: int, source: str, body: dict[str, Any]) -> Deduction:
+def to_deduction(
+    user_id: int, source: str, body: dict[str, Any], identifier: Identifier | None = None
+) -> Deduction:
     currency = body.get("alternateCurrencyName")
     amount = body["valueToBeAdjusted"] if currency is not None else body["pointsToBeAdjusted"]
     return Deduction(
@@ -41,23 +46,28 @@ def to_deduction(user_id: int, source: str, body: dict[str, Any]) -> Deduction:
         promotion_identifier=body.get("promotionIdentifier"),
         award_id=body.get("pointsAwardedId"),
         award_ref_type=body.get("pointsAwardedRefType"),
+        identifier=identifier,
     )
 
 
-async def apply(runtime: Runtime, user_id: int, source: str, body: dict[str, Any]) -> Deducted:
+async def apply(runtime: Runtime, user_id: int, source: str, body: dict[str, Any]) -> Change:
     """Apply one deduction; raises the rules' refusal as an ``ApiError``."""
-    deduction = to_deduction(user_id, source, body)
-    outcome = await runtime.store.apply(user_id, decision(deduction, runtime.now()))
+    return await applied(runtime, to_deduction(user_id, source, body))
+
+
+async def applied(runtime: Runtime, deduction: Deduction) -> Change:
+    """``deduction`` through the store; raises the rules' refusal as an ``ApiError``."""
+    outcome = await runtime.store.apply(deduction.user_id, decision(deduction, runtime.now()))
     if isinstance(outcome, ApiError):
         raise outcome
     return outcome
 
 
-def success(outcome: Deducted) -> dict[str, Any]:
+def success(outcome: Change) -> dict[str, Any]:
     field = "pointsAvailable" if outcome.bucket.kind == POINTS else "valueAvailable"
     return {
         "status": "success",
         field: balance_text(outcome.balance),
-        "message": outcome.message,
+        "message": success_message(outcome.bucket),
         "warnings": [],
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections import ChainMap, deque
 from collections.abc import Mapping
@@ -9,7 +10,7 @@ from decimal import Decimal
 
 from mock_server.errors import ApiError
 from mock_server.model import Bucket, World
-from mock_server.rules.deduct import Deducted, LedgerEntry
+from mock_server.rules.change import Change, LedgerEntry
 from mock_server.stores.base import LEDGER_LIMIT, LEDGER_TOTAL, Decide
 
 
@@ -36,6 +37,7 @@ class MemoryStore:
         self._changed: dict[int, dict[Bucket, Decimal]] = {}
         self._ledgers: dict[int, deque[LedgerEntry]] = {}
         self._order: deque[tuple[int, LedgerEntry]] = deque()
+        self._event_ids = itertools.count(1)
 
     @property
     def last_world(self) -> World:
@@ -58,10 +60,14 @@ class MemoryStore:
         opening = customer.opening if customer else {}
         return ChainMap(self._changed.get(user_id, {}), opening)
 
-    async def apply(self, user_id: int, decide: Decide) -> Deducted | ApiError:
+    async def apply(self, user_id: int, decide: Decide) -> Change | ApiError:
         outcome = decide(self._world, self._view(user_id))
-        if isinstance(outcome, Deducted):
-            self._changed.setdefault(user_id, {})[outcome.bucket] = outcome.balance
+        if isinstance(outcome, Change):
+            outcome = outcome.numbered(next(self._event_ids))
+            changed = self._changed.setdefault(user_id, {})
+            changed[outcome.bucket] = outcome.balance
+            if outcome.marker is not None:
+                changed[outcome.marker] = Decimal(1)
             self._record(user_id, outcome.entry)
         return outcome
 

@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 from mock_server.errors import ApiError
 from mock_server.fixtures import load_document
 from mock_server.model import Bucket, World
-from mock_server.rules.deduct import Deducted, LedgerEntry
+from mock_server.rules.change import DEBIT, Change, LedgerEntry
 from mock_server.stores.base import (
     Decide,
     StoreError,
@@ -54,6 +54,9 @@ CREATE TABLE IF NOT EXISTS setting (
 ) STRICT;
 """
 """Added after version 1 shipped: files made before it get the table when first opened."""
+_DIRECTION = f"direction TEXT NOT NULL DEFAULT '{DEBIT}'"
+"""The ledger's column for credits and debits, added after version 1 shipped: files made
+before it get the column (their entries are all deductions) when first opened."""
 TOKEN_SECRET = "token_secret"
 HEALTH_PROBE = "health_probe"
 HEALTH_PROBE_BYTES = 8192
@@ -85,7 +88,8 @@ CREATE TABLE IF NOT EXISTS ledger (
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
     amount TEXT NOT NULL,
-    balance_after TEXT NOT NULL
+    balance_after TEXT NOT NULL,
+    {_DIRECTION}
 ) STRICT;
 CREATE INDEX IF NOT EXISTS ledger_by_user ON ledger (user_id, seq);
 {_SETTINGS}
@@ -240,30 +244,37 @@ class SqliteStore:
         )
         return {Bucket(program, kind, name): Decimal(text) for program, kind, name, text in rows}
 
-    async def apply(self, user_id: int, decide: Decide) -> Deducted | ApiError:
+    async def apply(self, user_id: int, decide: Decide) -> Change | ApiError:
         for _ in range(MAX_ATTEMPTS):
             world, version = self._current()  # a new world is loaded outside the lock
             with self._write() as db:
                 if db.execute("SELECT version FROM fixture").fetchone()[0] != version:
                     continue  # replaced meanwhile: decide again, on the new world
                 outcome = decide(world, opening_view(world, user_id, self._changed(user_id)))
-                if isinstance(outcome, Deducted):
-                    self._record(db, user_id, outcome)
+                if isinstance(outcome, Change):
+                    return outcome.numbered(self._record(db, user_id, outcome))
                 return outcome
         raise StoreUnavailableError(
             f"sqlite ({self._url}): the fixtures kept changing; the deduction was not made"
         )
 
-    def _record(self, db: sqlite3.Connection, user_id: int, outcome: Deducted) -> None:
+    def _record(self, db: sqlite3.Connection, user_id: int, outcome: Change) -> int:
+        """Write the change; its ledger entry's seq, which is its ``eventLogId``."""
         bucket, entry = outcome.bucket, outcome.entry
-        db.execute(
+        written = [(bucket, outcome.balance)]
+        if outcome.marker is not None:
+            written.append((outcome.marker, Decimal(1)))
+        db.executemany(
             "INSERT INTO balance VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT DO UPDATE SET amount = excluded.amount",
-            (user_id, bucket.program_id, bucket.kind, bucket.name, exact_text(outcome.balance)),
+            [
+                (user_id, where.program_id, where.kind, where.name, exact_text(amount))
+                for where, amount in written
+            ],
         )
         inserted = db.execute(
             "INSERT INTO ledger (user_id, time, source, reason, program_id, kind, name, amount, "
-            "balance_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "balance_after, direction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user_id,
                 entry.time.isoformat(),
@@ -274,6 +285,7 @@ class SqliteStore:
                 bucket.name,
                 exact_text(entry.amount),
                 exact_text(entry.balance_after),
+                entry.direction,
             ),
         )
         seq = inserted.lastrowid or 0
@@ -285,6 +297,7 @@ class SqliteStore:
             )
             # seq grows by one per deduction, so this keeps those of the newest ones
             db.execute("DELETE FROM ledger WHERE seq <= ?", (seq - self._ledger_total,))
+        return seq
 
     async def balances(self, user_id: int) -> dict[Bucket, Decimal]:
         world, _ = self._current()
@@ -294,22 +307,13 @@ class SqliteStore:
     async def ledger(self, user_id: int) -> list[LedgerEntry]:
         with self._available() as db:
             newest_first = db.execute(
-                "SELECT time, source, reason, program_id, kind, name, amount, balance_after "
-                "FROM ledger WHERE user_id = ? AND seq > (SELECT max(seq) FROM ledger) - ? "
+                "SELECT time, source, reason, program_id, kind, name, amount, balance_after, "
+                "direction, seq FROM ledger WHERE user_id = ? "
+                "AND seq > (SELECT max(seq) FROM ledger) - ? "
                 "ORDER BY seq DESC LIMIT ?",
                 (user_id, self._ledger_total, self._ledger_limit),
             ).fetchall()
-        return [
-            LedgerEntry(
-                datetime.fromisoformat(time),
-                source,
-                reason,
-                Bucket(program, kind, name),
-                Decimal(amount),
-                Decimal(after),
-            )
-            for time, source, reason, program, kind, name, amount, after in reversed(newest_first)
-        ]
+        return [_entry(*row) for row in reversed(newest_first)]
 
     async def check(self) -> None:
         """Read the world and commit new random bytes, as many as a deduction writes at
@@ -333,6 +337,7 @@ def _create_schema(db: sqlite3.Connection, url: str, path: Path) -> None:
     if version == SCHEMA_VERSION:
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'setting'").fetchone() is None:
             db.executescript(_SETTINGS)
+        _add_direction(db)
         return
     tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     if version != 0 or tables:
@@ -341,6 +346,50 @@ def _create_schema(db: sqlite3.Connection, url: str, path: Path) -> None:
             "version); give a new file name"
         )
     db.executescript(_SCHEMA)
+
+
+def _entry(
+    time: str,
+    source: str,
+    reason: str,
+    program_id: int,
+    kind: str,
+    name: str,
+    amount: str,
+    balance_after: str,
+    direction: str,
+    seq: int,
+) -> LedgerEntry:
+    """A ledger row as the entry it records; its seq is its ``eventLogId``."""
+    return LedgerEntry(
+        datetime.fromisoformat(time),
+        source,
+        reason,
+        Bucket(program_id, kind, name),
+        Decimal(amount),
+        Decimal(balance_after),
+        direction,
+        seq,
+    )
+
+
+def _add_direction(db: sqlite3.Connection) -> None:
+    """Give a ledger made before credits existed its direction column (in one write
+    transaction, so that two processes opening the file at once add it once)."""
+    if "direction" in _ledger_columns(db):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if "direction" not in _ledger_columns(db):
+            db.execute(f"ALTER TABLE ledger ADD COLUMN {_DIRECTION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _ledger_columns(db: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in db.execute("PRAGMA table_info(ledger)")}
 
 
 def _stored(db: sqlite3.Connection) -> tuple[int, str] | None:
