@@ -32,6 +32,11 @@ BODY_KEY = "capmock.body"
 PARAMETER_CODES = {
     ("query", "source"): Code.INVALID_SOURCE,
     ("path", "userId"): Code.INVALID_IDENTIFIER,
+    ("query", "identifierName"): Code.INVALID_IDENTIFIER,
+    ("query", "identifierValue"): Code.CUSTOMER_NOT_FOUND,
+    ("query", "entityType"): Code.INVALID_ENTITY_TYPE,
+    ("query", "ledgerEntryType"): Code.INVALID_LEDGER_ENTRY_TYPE,
+    ("query", "pointCategoryType"): Code.INVALID_POINT_CATEGORY_TYPE,
 }
 INT64_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
 """An integer that routing may parse; longer digit runs are out of int64 range anyway."""
@@ -39,7 +44,8 @@ AMOUNT_FIELDS = ("pointsToBeAdjusted", "valueToBeAdjusted")
 
 
 class EnvelopeParameterValidator(ParameterValidator):
-    """Reports a bad ``source`` as 8003 and a bad ``userId`` as 8013."""
+    """Reports a bad parameter with its documented code (``PARAMETER_CODES``: a bad
+    ``source`` is 8003, a bad ``userId`` or ``identifierName`` 8013...), else 9110."""
 
     def validate_request(self, request: Any) -> None:
         checks = (
@@ -78,7 +84,10 @@ class PathParameterGuard:
 
 
 def path_parameter_error(path: str) -> ApiError | None:
-    """The refusal for a path whose integer parameter is not a 64-bit integer's digits."""
+    """The refusal for a path whose integer parameter is not a 64-bit integer's digits
+    (``/v2/customers/lookup/...`` is a route of its own, not a userId)."""
+    if path in _static_routes():
+        return None
     for pattern, names in _relaxed_routes():
         match = pattern.fullmatch(path)
         if match:
@@ -87,6 +96,11 @@ def path_parameter_error(path: str) -> ApiError | None:
                     code = PARAMETER_CODES.get(("path", name), Code.INVALID_INPUT)
                     return ApiError.of(code, detail=f"{name} must be an integer")
     return None
+
+
+@cache
+def _static_routes() -> frozenset[str]:
+    return frozenset(path for path in contract.document()["paths"] if "{" not in path)
 
 
 @cache
@@ -115,12 +129,31 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
         """Read the body with the one reader both lanes use (a body that did not arrive
         in full is refused), parse and validate it, and replay it to the handler."""
         raw = await read_body(receive, scope)
+        batch = self._schema.get("type") == "array"
         if not raw:
-            raise ApiError.of(Code.BODY_NOT_OBJECT)
+            raise _not_a_batch("empty") if batch else ApiError.of(Code.BODY_NOT_OBJECT)
         body = parse_json(raw, _charset(scope) or self._encoding)
         scope.setdefault("state", {})[BODY_KEY] = body
-        self._validate(body)
+        if batch:
+            self._validate_batch(body)
+        else:
+            self._validate(body)
         return replay(raw, receive), scope
+
+    def _validate_batch(self, body: Any) -> None:
+        """An array body (manualCurrencyAllocate): 9150 for its length, else the first
+        item's first violation as 9110, naming the item."""
+        if not isinstance(body, list):
+            raise _not_a_batch(_kind(body))
+        limit = self._schema.get("maxItems", len(body))
+        if not self._schema.get("minItems", 0) <= len(body) <= limit:
+            raise ApiError.of(Code.BATCH_SIZE, limit=limit, count=len(body))
+        fast, explaining = _validators(self._schema)
+        if fast.is_valid(body):
+            return
+        error = min(explaining.iter_errors(body), key=lambda e: list(map(str, e.path)))
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.path)
+        raise ApiError.of(Code.INVALID_INPUT, detail=f"{where}: {_first_line(error.message)}")
 
     def _validate(self, body: Any) -> None:
         if not isinstance(body, dict):
@@ -179,6 +212,18 @@ def _charset(scope: Scope) -> str | None:
     content_type = Headers(scope=scope).get("content-type", "")
     match = re.search(r"charset\s*=\s*\"?([^\";\s]+)", content_type, re.IGNORECASE)
     return match[1] if match else None
+
+
+def _not_a_batch(kind: str) -> ApiError:
+    return ApiError.of(Code.INVALID_INPUT, detail=f"the body must be a JSON array, got {kind}")
+
+
+def _kind(body: Any) -> str:
+    if isinstance(body, dict):
+        return "an object"
+    if isinstance(body, str | bool) or body is None:
+        return {str: "a string", bool: "a boolean"}.get(type(body), "null")
+    return "a number"
 
 
 def _refuse_constant(name: str) -> None:

@@ -27,6 +27,7 @@ from mock_server.model import ID, LOOKUP_NAMES, Customer, World
 
 ANY_SOURCE = "ALL"
 _Refuse = Callable[[Code, str], RuleError]
+_UNNUMBERED = {Code.INVALID_IDENTIFIER: 0, Code.CUSTOMER_NOT_FOUND: 0}
 NO_CUSTOMER = 0
 """The userId an operation decides for when an identifier found nobody: no customer has
 it, so the store reads and writes nothing for it and the rules refuse with 8015."""
@@ -123,3 +124,11 @@ def _by_value(
             "sources; name the source",
         )
     return world.customers[found[0]]
+
+
+def located(world: World, identifier: Identifier) -> int:
+    """The userId of whom the identifier names in ``world``, else ``NO_CUSTOMER``: the
+    customer whose balances an operation asks its store for. The rules look again, on
+    the world the store decides on, and refuse in their own order."""
+    found = find(world, identifier, _UNNUMBERED)
+    return found.user_id if isinstance(found, Customer) else NO_CUSTOMER

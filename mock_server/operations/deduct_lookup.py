@@ -1,0 +1,23 @@
+"""negativePointsAdjustment by lookup: the customer named by an identifier rather than
+by userId, then the same ``Deduction`` through the same rules and store as the userId
+form (``operations.deduct``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mock_server.operations import deduct
+from mock_server.rules.change import Change
+from mock_server.rules.lookup import Identifier, located
+from mock_server.runtime import Runtime
+
+OPERATION = "deductPointsByLookup"
+
+
+async def apply(
+    runtime: Runtime, name: str, value: str, source: str, body: dict[str, Any]
+) -> Change:
+    """Apply one deduction; raises the rules' refusal as an ``ApiError``."""
+    identifier = Identifier.of(OPERATION, source, name, value)
+    user_id = located(await runtime.store.world(), identifier)
+    return await deduct.applied(runtime, deduct.to_deduction(user_id, source, body, identifier))
