@@ -667,6 +667,14 @@ def _award_strategies(
             )
         fixed = item.get("points")
         per_unit = item.get("pointsPerUnit")
+        if (fixed is None) == (per_unit is None):
+            problems.append(
+                _Problem(
+                    here,
+                    "give points (a fixed award) or pointsPerUnit (an award per unit of "
+                    "sourceValue), " + ("not both" if fixed is not None else "one of them"),
+                )
+            )
         points = _amount(fixed, (*here, "points"), problems) if fixed is not None else None
         rate = (
             _amount(per_unit, (*here, "pointsPerUnit"), problems) if per_unit is not None else None
