@@ -15,6 +15,12 @@ from mock_server.runtime import Runtime
 Response = tuple[dict[str, Any], int]
 
 
+def _declared(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A handler's parameters by their contract names, as Connexion passed them: declared
+    one by one, so that an unknown query parameter is ignored without a log line."""
+    return {name: value for name, value in arguments.items() if name != "self"}
+
+
 def parsed_body() -> Any:
     """The body as the validator parsed it (amounts as exact Decimals)."""
     return request.scope.get("state", {}).get(BODY_KEY)
@@ -47,11 +53,42 @@ class CapillaryApi:
         )
         return deduct.success(outcome), 200
 
-    async def getPointsBalance(self, **params: Any) -> StarletteResponse:  # noqa: N802
+    async def getPointsBalance(  # noqa: N802
+        self,
+        source: str,
+        identifierName: str,  # noqa: N803
+        identifierValue: str,  # noqa: N803
+        programId: int | None = None,  # noqa: N803
+        fetchDataForAllPrograms: bool = False,  # noqa: N803
+        entityType: str = "CUSTOMER",  # noqa: N803
+        accountId: str | None = None,  # noqa: N803 (one account per source: not used)
+    ) -> StarletteResponse:
+        params = _declared(locals())
         # numbers with three decimals (8500.000), which Connexion's JSON would write as floats
         return json_response(await balance.show(self.runtime, params), 200)
 
-    async def getCustomerLedgerInfo(self, **params: Any) -> Response:  # noqa: N802
+    async def getCustomerLedgerInfo(  # noqa: N802
+        self,
+        identifierName: str,  # noqa: N803
+        identifierValue: str,  # noqa: N803
+        source: str,
+        limit: int = 10,
+        offset: int = 0,
+        programId: int | None = None,  # noqa: N803
+        order: str = "DESC",
+        includeAlternateCurrencies: bool = False,  # noqa: N803
+        alternateCurrencyNames: str | None = None,  # noqa: N803
+        excludePointCategories: bool = False,  # noqa: N803
+        ledgerEntryType: str | None = None,  # noqa: N803
+        pointCategoryType: str | None = None,  # noqa: N803
+        startDate: str | None = None,  # noqa: N803
+        endDate: str | None = None,  # noqa: N803
+        isFilterBasedOnDate: bool = True,  # noqa: N803
+        includeLastOneYearData: bool = False,  # noqa: N803
+        type: str = "CUSTOMER",
+        accountId: str | None = None,  # noqa: N803 (one account per source: not used)
+    ) -> Response:
+        params = _declared(locals())
         return await ledger.show(self.runtime, params), 200
 
     async def bulkManualCurrencyAllocation(self) -> StarletteResponse:  # noqa: N802
