@@ -23,7 +23,7 @@ from mock_server.errors import Code, RuleError
 from mock_server.model import CURRENCY, POINTS, UNIQUE, Bucket, Customer, Program, World
 from mock_server.rules.change import CREDIT, Change, LedgerEntry
 from mock_server.rules.lookup import Identifier, find
-from mock_server.rules.money import MAX_AMOUNT, ZERO, balance_text, plain
+from mock_server.rules.money import MAX_AMOUNT, ZERO, plain
 
 CUSTOMER = "CUSTOMER"
 EVENTS = ("TransactionAdd", "TargetCompleted", "GenericEvent")
@@ -80,13 +80,6 @@ class Allocation:
 class Credited(Change):
     raw: Decimal | None = None
     """What the strategy gave before rounding (None when not known: an entry read back)."""
-
-    def explain(self) -> str:
-        before = self.balance - self.entry.amount
-        return (
-            f"success: {self.bucket.describe()} was {balance_text(before)}; "
-            f"{plain(self.entry.amount)} issued; now {balance_text(self.balance)}"
-        )
 
 
 def _refuse(row: int, reason: str, **values: object) -> RuleError:

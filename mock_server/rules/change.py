@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from mock_server.model import Bucket
+from mock_server.rules.money import balance_text, plain
 
 DEBIT = "DEBIT"
 CREDIT = "CREDIT"
@@ -42,6 +43,16 @@ class Change:
     marker: Bucket | None = None
     """Another bucket set to 1 in the same write: an allocation's ``uniqueId``, so that
     the check for a repeated one is as atomic as the balance itself."""
+
+    def explain(self) -> str:
+        """In words, for the journal: the balance before, what moved, the balance after."""
+        amount = self.entry.amount
+        debit = self.entry.direction == DEBIT
+        before = self.balance + amount if debit else self.balance - amount
+        return (
+            f"success: {self.bucket.describe()} was {balance_text(before)}; {plain(amount)} "
+            f"{'deducted' if debit else 'issued'}; now {balance_text(self.balance)}"
+        )
 
     def numbered(self, event_id: int) -> Change:
         """This change as written, its entry carrying its ``eventLogId``."""

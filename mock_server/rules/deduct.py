@@ -51,13 +51,6 @@ class Deducted(Change):
     def message(self) -> str:
         return success_message(self.bucket)
 
-    def explain(self) -> str:
-        before = self.balance + self.entry.amount
-        return (
-            f"success: {self.bucket.describe()} was {balance_text(before)}; "
-            f"{plain(self.entry.amount)} deducted; now {balance_text(self.balance)}"
-        )
-
 
 ROWS: dict[Code, int] = {
     Code.AMOUNT_TOO_LARGE: 12,
