@@ -15,7 +15,8 @@ from benchmarks.measure import request
 from benchmarks.processes import Processes, TargetError, free_port, wait_until
 from benchmarks.workload import HOST, PASSWORD, USERNAME, Inputs
 
-NAMES = ("startup", "fixture-load")
+NAMES = ("startup", "fixture-load", "session-create")
+SESSIONS = 50
 
 
 def measure_startup(procs: Processes, inputs: Inputs, samples: int) -> dict[str, Any]:
@@ -35,6 +36,42 @@ def measure_startup(procs: Processes, inputs: Inputs, samples: int) -> dict[str,
         "fixtures": str(inputs.default_fixtures),
         "seconds": times,
         "median_s": statistics.median(times),
+    }
+
+
+def measure_session_creation(procs: Processes, inputs: Inputs, customers: int) -> dict[str, Any]:
+    """Wall time of ``POST /__admin/sessions`` (HTTP round trip included), on a mock
+    serving ``customers`` customers and on the default fixtures: a session copies nothing,
+    so the two should not differ."""
+    json_path, _ = write_big_fixtures(inputs.tmp, customers)
+    return {
+        "customers": customers,
+        "big": _time_sessions(procs, inputs, json_path),
+        "default": _time_sessions(procs, inputs, inputs.default_fixtures),
+    }
+
+
+def _time_sessions(procs: Processes, inputs: Inputs, fixtures: Path) -> dict[str, Any]:
+    port = free_port()
+    argv = [sys.executable, "-m", "capmock", "serve", "--host", HOST, "--port", str(port)]
+    argv += ["--fixtures", str(fixtures), "--max-sessions", str(SESSIONS + 1)]
+    server = procs.start("capmock-sessions", argv, inputs.python_env())
+    try:
+        wait_until(server, functools.partial(healthy, port), timeout=300, interval=0.05)
+        times = []
+        for _ in range(SESSIONS):
+            start = time.perf_counter()
+            status, text = request(port, "POST", "/__admin/sessions", "{}")
+            times.append(time.perf_counter() - start)
+            if status != 201:
+                raise TargetError(f"POST /__admin/sessions answered {status}: {text[:200]}")
+    finally:
+        procs.stop(server)
+    return {
+        "fixtures": fixtures.name,
+        "seconds": times,
+        "median_s": statistics.median(times),
+        "max_s": max(times),
     }
 
 

@@ -4,6 +4,7 @@ drive it with wrk ``repeat`` times while sampling its process tree's CPU, stop i
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import subprocess
 import time
@@ -17,11 +18,17 @@ from benchmarks.workload import BODY, HEADERS, HOST, PATH, Inputs, Load
 
 
 def request(
-    port: int, method: str, path: str, body: str | None = None, timeout: float = 5.0
+    port: int,
+    method: str,
+    path: str,
+    body: str | None = None,
+    timeout: float = 5.0,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, str]:
     connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        connection.request(method, path, body=body, headers=HEADERS if body is not None else {})
+        sent = {**(HEADERS if body is not None else {}), **(headers or {})}
+        connection.request(method, path, body=body, headers=sent)
         response = connection.getresponse()
         return response.status, response.read().decode(errors="replace")
     finally:
@@ -104,6 +111,17 @@ def measured_run(load: Load, port: int, script: Path, server: int, redis: int | 
     )
 
 
+def session_script(port: int, inputs: Inputs, name: str) -> tuple[dict[str, str], Path]:
+    """Open a session on the target; its header, and a wrk script that sends it."""
+    status, text = request(port, "POST", "/__admin/sessions", "{}")
+    if status != 201:
+        raise TargetError(f"POST /__admin/sessions answered {status}: {text[:200]}")
+    extra = {"X-Capmock-Session": json.loads(text)["id"]}
+    script = inputs.tmp / f"{name}.lua"
+    script.write_text(wrk.lua_script("POST", BODY, {**HEADERS, **extra}))
+    return extra, script
+
+
 def measure(target: Target, inputs: Inputs, procs: Processes, load: Load, warmup: int) -> Row:
     """Start ``target``, warm it for ``warmup`` seconds, measure it; its row, failed or not."""
     row = Row(target.name, target.group, target.what, must_succeed=target.must_succeed)
@@ -123,10 +141,13 @@ def measure(target: Target, inputs: Inputs, procs: Processes, load: Load, warmup
             return True
 
         wait_until(server, ready, target.ready_timeout, interval=0.05)
-        row.sample_status, sample = request(port, "POST", PATH, BODY)
+        script = inputs.spread_lua if target.spread else inputs.lua
+        extra: dict[str, str] = {}
+        if target.session:
+            extra, script = session_script(port, inputs, target.name)
+        row.sample_status, sample = request(port, "POST", PATH, BODY, headers=extra)
         if target.must_succeed and row.sample_status != 200:
             raise TargetError(f"the sample deduction answered {row.sample_status}: {sample[:200]}")
-        script = inputs.spread_lua if target.spread else inputs.lua
         if warmup > 0:
             run_wrk(load, port, warmup, script)
         for _ in range(load.repeat):

@@ -259,6 +259,14 @@ def extras_lines(extras: dict[str, Any]) -> list[str]:
                 f"({timing['size_mib']:.1f} MiB): {timing['median_s']:.2f} s, "
                 f"{timing['minus_baseline_s']:.2f} s over the baseline"
             )
+    if sessions := extras.get("session-create"):
+        big, small = sessions["big"], sessions["default"]
+        lines.append(
+            f"POST /__admin/sessions, wall time with the HTTP round trip, "
+            f"{len(big['seconds'])} sessions: {sessions['customers']:,} customers median "
+            f"{big['median_s'] * 1000:.2f} ms (max {big['max_s'] * 1000:.2f}); default "
+            f"fixtures median {small['median_s'] * 1000:.2f} ms (max {small['max_s'] * 1000:.2f})"
+        )
     lines += [f"{name}: FAILED: {error}" for name, error in extras.get("errors", {}).items()]
     return lines
 

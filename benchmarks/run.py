@@ -261,6 +261,14 @@ def measure_extras(args: argparse.Namespace, inputs: Inputs, procs: Processes) -
             )
         except (TargetError, subprocess.TimeoutExpired) as error:
             timings["errors"]["fixture-load"] = str(error)
+    if "session-create" in args.selected:
+        print(f"measuring session creation over {args.customers:,} customers ...", flush=True)
+        try:
+            timings["session-create"] = extras.measure_session_creation(
+                procs, inputs, args.customers
+            )
+        except TargetError as error:
+            timings["errors"]["session-create"] = str(error)
     return timings
 
 

@@ -82,6 +82,7 @@ class Target(ABC):
     warmup: int | None = None  # seconds of its own warm-up; None: --warmup's
     spread = False  # load spread over --spread customers instead of one
     redis = False  # gets a throwaway redis-server
+    session = False  # the load runs in a session (POST /__admin/sessions, X-Capmock-Session)
 
     def missing(self, capmock_help: str) -> str | None:
         """Why it cannot run on this machine (``capmock serve --help`` says what capmock
@@ -105,22 +106,36 @@ STORES = {"memory": "memory", "sqlite": "SQLite", "redis": "Redis"}
 
 
 class Capmock(Target):
-    """``capmock serve`` on one store, with 1 or ``workers`` processes."""
+    """``capmock serve`` on one store, with 1 or ``workers`` processes; the request journal
+    on (the default), or off (``journal=False``: ``--journal-size 0``), and the load sent
+    in a session or not."""
 
     group = "capmock"
     health = "/__admin/health"
     must_succeed = True
 
     def __init__(
-        self, store: str = "memory", workers: int | None = None, spread: int | None = None
+        self,
+        store: str = "memory",
+        workers: int | None = None,
+        spread: int | None = None,
+        *,
+        journal: bool = True,
+        session: bool = False,
     ) -> None:
         self.store, self.workers = store, workers
         self.spread, self.redis = spread is not None, store == "redis"
+        self.journal, self.session = journal, session
         suffixes = [*(["workers"] if workers else []), *(["spread"] if self.spread else [])]
+        suffixes += [*([] if journal else ["bare"]), *(["session"] if session else [])]
         self.name = "-".join(["capmock", store, *suffixes])
         what = [f"capmock, {STORES[store]} store", f"{workers} workers" if workers else "1 worker"]
         if spread is not None:
             what.append(f"load over {spread:,} customers")
+        if not journal:
+            what.append("journal off")
+        if session:
+            what.append("journal on, in a session")
         self.what = ", ".join(what)
 
     def missing(self, capmock_help: str) -> str | None:
@@ -146,6 +161,8 @@ class Capmock(Target):
             words += ["--store", redis_url]
         if self.workers:
             words += ["--workers", str(self.workers)]
+        if not self.journal:
+            words += ["--journal-size", "0"]
         return words
 
     def env(self, inputs: Inputs) -> dict[str, str]:
@@ -295,6 +312,10 @@ def all_targets(workers: int, spread: int) -> list[Target]:
     """Every target, in the table's order."""
     return [
         Capmock("memory"),
+        # What the journal and sessions cost: the same load with the journal off, and in a
+        # session with the journal on (the issue's bound: at most 10% more CPU than off).
+        Capmock("memory", journal=False),
+        Capmock("memory", session=True),
         Capmock("sqlite"),
         Capmock("sqlite", workers),
         Capmock("redis"),

@@ -22,8 +22,10 @@ from capmock.command import EXIT_FAILED, EXIT_USAGE, CapmockGroup, fail
 from capmock.net import is_loopback_host
 from contract_tests.options import click_options
 from mock_server.data import DEFAULT_FIXTURES
+from mock_server.instrument.journal import JOURNAL_SIZE
+from mock_server.limits import Limits, parse_size
 from mock_server.model import World
-from mock_server.stores.base import LEDGER_TOTAL
+from mock_server.stores.base import LEDGER_TOTAL, MAX_SESSIONS
 
 # Connexion imports Starlette's test client at start-up, which warns about httpx: noise
 # for someone starting a mock, and nothing they could act on.
@@ -35,6 +37,26 @@ if TYPE_CHECKING:
     from mock_server.stores.base import Store
 
 APP_FACTORY = "mock_server.app:app_from_env"
+DEFAULTS = Limits()
+
+
+class Size(click.ParamType):  # type: ignore[type-arg]
+    """A size in bytes: 65536, 64KiB, 16MiB."""
+
+    name = "SIZE"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+SIZE = Size()
 
 
 @click.group(
@@ -126,7 +148,72 @@ def main() -> None:
     "those of the newest deductions (each customer keeps at most 1,000). "
     "[env: CAPMOCK_LEDGER_ENTRIES]",
 )
+@click.option(
+    "--journal-size",
+    default=JOURNAL_SIZE,
+    show_default=True,
+    type=click.IntRange(0),
+    envvar="CAPMOCK_JOURNAL_SIZE",
+    help="Requests the journal (GET /__admin/requests) keeps, the newest; the oldest are "
+    "dropped first and counted. 0 turns the journal off. [env: CAPMOCK_JOURNAL_SIZE]",
+)
+@click.option(
+    "--max-sessions",
+    default=MAX_SESSIONS,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="CAPMOCK_MAX_SESSIONS",
+    help="Sessions (POST /__admin/sessions) open at once; past it, 429. "
+    "[env: CAPMOCK_MAX_SESSIONS]",
+)
 @click.option("--access-log/--no-access-log", default=False, help="Log every request on stdout.")
+@click.option(
+    "--max-body-size",
+    type=SIZE,
+    default=f"{DEFAULTS.max_body_bytes // 1024}KiB",
+    show_default=True,
+    help="Largest request body; more is refused with 413 (code 9130) before it is read whole.",
+)
+@click.option(
+    "--max-fixture-size",
+    type=SIZE,
+    default=f"{DEFAULTS.max_fixture_bytes // 2**20}MiB",
+    show_default=True,
+    help="Largest fixture document PUT /__admin/fixtures takes (413, code 9130, beyond).",
+)
+@click.option(
+    "--max-header-size",
+    type=SIZE,
+    default=f"{DEFAULTS.max_header_bytes // 1024}KiB",
+    show_default=True,
+    help="Largest request line plus headers (431, code 9131, beyond).",
+)
+@click.option(
+    "--keep-alive",
+    type=click.FloatRange(0.1),
+    default=DEFAULTS.keep_alive_seconds,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection idle this long after an answer.",
+)
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(0.1),
+    default=DEFAULTS.request_timeout_seconds,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time for a request's line and headers, then its body, to arrive; a silent or "
+    "slow connection is closed, a slow body refused with 408 (code 9132).",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1),
+    default=DEFAULTS.max_connections,
+    show_default=True,
+    help="Connections served at once per worker (kept below the open-files limit, which "
+    "is raised to its maximum). Past it the idlest is closed; if all are busy, 503 "
+    "(code 9133).",
+)
 def serve(
     fixtures_path: Path,
     host: str,
@@ -137,7 +224,15 @@ def serve(
     admin_token: str | None,
     token_secret: str | None,
     ledger_entries: int,
+    journal_size: int,
+    max_sessions: int,
     access_log: bool,
+    max_body_size: int,
+    max_fixture_size: int,
+    max_header_size: int,
+    keep_alive: float,
+    request_timeout: float,
+    max_connections: int,
 ) -> None:
     """Run the stateful mock over a fixture file.
 
@@ -149,6 +244,7 @@ def serve(
       capmock serve --host 0.0.0.0 --admin-token s3cret
       capmock serve --store sqlite:///capmock.db --workers 4
       capmock serve --store redis://127.0.0.1:6379/0 --workers 2
+      capmock serve --max-body-size 1MiB --max-fixture-size 64MiB --max-connections 5000
     Then call it:
       curl -u store.server:8a16a6b70505eb1f1ff7cdc0cd5559a7 \\
         -H 'Content-Type: application/json' \\
@@ -160,8 +256,15 @@ def serve(
     POST /__admin/reset puts the balances back to the fixtures'.
     A sqlite or redis store that already holds the same fixtures keeps its balances and
     ledger (a restart, another replica); other fixtures replace it and start afresh.
+
+    \b
+    Limits (sizes take 65536, 64KiB, 16MiB): what one client may ask of the mock.
+    GET /__admin/fixtures hides passwords and secrets; with ?secrets=true it shows
+    them to a caller sending the --admin-token (never on a mock without one).
     """
     from capmock import serving
+    from mock_server.limits import LIMITS_ENV
+    from mock_server.limits.connections import connection_limit, raise_open_files_limit
     from mock_server.stores.open import MEMORY_URLS
 
     world = _load_or_exit(fixtures_path)
@@ -182,6 +285,15 @@ def serve(
         reason = "the port is in use" if error.errno == errno.EADDRINUSE else error.strerror
         fail(f"cannot listen on {host}:{port}: {reason}")
 
+    limits = Limits(
+        max_body_bytes=max_body_size,
+        max_fixture_bytes=max_fixture_size,
+        max_header_bytes=max_header_size,
+        keep_alive_seconds=keep_alive,
+        request_timeout_seconds=request_timeout,
+        max_connections=max_connections,
+    )
+    open_files = raise_open_files_limit()  # workers inherit it
     store = _open_store_or_exit(store_url, world, ledger_entries)
     port = serving.bound_port(sock)
     base = f"http://{_url_host(host)}:{port}"
@@ -191,23 +303,40 @@ def serve(
     click.echo(f"  Swagger UI {base}/ui/")
     click.echo(f"  Admin      {base}/__admin/health{token_note}")
     click.echo(f"  Reset      POST {base}/__admin/reset puts every balance back")
+    journal = f"{journal_size:,} newest requests" if journal_size else "off"
+    click.echo(f"  Journal    GET {base}/__admin/requests ({journal})")
     click.echo(f"  Store      {_store_line(store_url, store)}")
     if workers > 1:
         click.echo(f"  Workers    {workers}")
+    if connection_limit(limits, open_files) < max_connections:
+        click.echo(
+            f"  Connections at most {connection_limit(limits, open_files)} per worker "
+            f"(the open-files limit is {open_files})"
+        )
     app: ASGIApp | str = APP_FACTORY
     if workers == 1:
         from mock_server.app import create_app
 
-        app = create_app(store=store, admin_token=admin_token, token_secret=token_secret)
+        app = create_app(
+            store=store,
+            admin_token=admin_token,
+            token_secret=token_secret,
+            limits=limits,
+            journal_size=journal_size,
+            max_sessions=max_sessions,
+        )
         gc.freeze()  # the fixtures live as long as the server: keep them out of collections
     else:
         asyncio.run(store.close())  # each worker opens its own connection
-        _configure_workers(store_url, admin_token, token_secret, ledger_entries)
+        _configure_workers(
+            store_url, admin_token, token_secret, ledger_entries, journal_size, max_sessions
+        )
+        os.environ[LIMITS_ENV] = limits.to_environ()
     if port_file is not None:  # the socket listens: a request from now on waits for an answer
         _write_port_file(port_file, port)
         click.echo(f"  Port file  {port_file}")
     click.echo("Press Ctrl+C to stop.")
-    serving.run(app, sock, workers=workers, access_log=access_log)
+    serving.run(app, sock, workers=workers, access_log=access_log, limits=limits)
 
 
 def _write_port_file(path: Path, port: int) -> None:
@@ -240,7 +369,12 @@ def _store_line(url: str, store: Store) -> str:
 
 
 def _configure_workers(
-    store_url: str, admin_token: str | None, token_secret: str | None, ledger_entries: int
+    store_url: str,
+    admin_token: str | None,
+    token_secret: str | None,
+    ledger_entries: int,
+    journal_size: int,
+    max_sessions: int,
 ) -> None:
     """The environment ``app_from_env`` reads in each worker process. Without a token
     secret, the workers sign tokens with the one the shared store holds."""
@@ -248,6 +382,8 @@ def _configure_workers(
 
     os.environ[app.STORE_ENV] = store_url
     os.environ[app.LEDGER_ENTRIES_ENV] = str(ledger_entries)
+    os.environ[app.JOURNAL_SIZE_ENV] = str(journal_size)
+    os.environ[app.MAX_SESSIONS_ENV] = str(max_sessions)
     os.environ.pop(app.FIXTURES_ENV, None)  # loaded once, above: workers serve the store's
     for name, value in ((app.ADMIN_TOKEN_ENV, admin_token), (app.TOKEN_SECRET_ENV, token_secret)):
         if value:

@@ -17,7 +17,8 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import Multiprocess
 
-from mock_server.halfclose import http_protocol
+from mock_server.limits import Limits
+from mock_server.limits.connections import protocol, server_options
 
 
 class PortInUseError(OSError):
@@ -64,9 +65,18 @@ def log_config(access_log: bool) -> dict[str, Any]:
     return config
 
 
-def run(app: Any, sock: socket.socket, *, workers: int, access_log: bool) -> None:
+def run(
+    app: Any,
+    sock: socket.socket,
+    *,
+    workers: int,
+    access_log: bool,
+    limits: Limits | None = None,
+) -> None:
     """Serve ``app`` (an ASGI app, or with workers the import path of the app factory)
-    on ``sock`` until interrupted."""
+    on ``sock`` until interrupted, within ``limits`` (``mock_server/limits``; the
+    defaults unless given)."""
+    limits = limits or Limits()
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
         app,
@@ -74,12 +84,13 @@ def run(app: Any, sock: socket.socket, *, workers: int, access_log: bool) -> Non
         port=port,
         factory=workers > 1,
         workers=workers,
-        http=http_protocol(),
+        http=protocol(limits, workers),
         access_log=access_log,
         log_config=log_config(access_log),
         log_level=None,
         proxy_headers=False,  # nothing to rewrite: a mock is not behind a proxy
         server_header=False,
+        **server_options(limits),
     )
     if workers > 1:
         Multiprocess(config, sockets=[sock]).run()

@@ -11,20 +11,29 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests import spec
-from contract_tests.profile import UNKNOWN_VALUES, Profile, profile_from_document
+from contract_tests.profile import UNKNOWN_VALUES, Credentials, Profile, profile_from_document
 from mock_server.model import DEFAULT_ORG_ID
+
+REDACTED = "<redacted>"
+"""What ``GET /__admin/fixtures`` shows for a secret without ``?secrets=true``."""
 
 
 class CannotDeriveError(Exception):
     """The mock's fixtures lack something a profile needs; the message says what."""
 
 
-def derive_profile(fixtures: dict[str, Any], origin: str) -> Profile:
-    return profile_from_document(derive_document(fixtures), origin)
+def derive_profile(
+    fixtures: dict[str, Any], origin: str, credentials: Credentials | None = None
+) -> Profile:
+    return profile_from_document(derive_document(fixtures, credentials), origin)
 
 
-def derive_document(fixtures: dict[str, Any]) -> dict[str, Any]:
-    """The profile document (as a profile file holds it) that fits the fixtures."""
+def derive_document(
+    fixtures: dict[str, Any], credentials: Credentials | None = None
+) -> dict[str, Any]:
+    """The profile document (as a profile file holds it) that fits the fixtures;
+    ``credentials`` (--auth, --oauth) stand in for the fixtures' own, which the mock
+    shows only to its admin token."""
     programs = {p["id"]: p for p in fixtures.get("programs", [])}
     default = next((p for p in programs.values() if p.get("default")), None)
     if default is None:
@@ -58,12 +67,20 @@ def derive_document(fixtures: dict[str, Any]) -> dict[str, Any]:
     customer = enrolled[award["userId"]]
     taken_ids = {c["userId"] for c in fixtures.get("customers", [])}
     no_access = [u for u in fixtures.get("users", []) if "points" not in u.get("accessGroups", [])]
+    if credentials is not None:
+        kind, name, secret = credentials.kind, credentials.name, credentials.secret
+    elif users:
+        kind, name, secret = "basic", users[0]["username"], users[0]["password"]
+    else:
+        kind, name, secret = "oauth", clients[0]["key"], clients[0]["secret"]
+    if secret == REDACTED:
+        raise CannotDeriveError(
+            "the mock hides its credentials: set CAPMOCK_ADMIN_TOKEN to the mock's "
+            "--admin-token (it shows them to that token), or give --auth or --oauth"
+        )
+    fields = ("username", "password") if kind == "basic" else ("key", "secret")
     document: dict[str, Any] = {
-        "credentials": (
-            {"basic": {"username": users[0]["username"], "password": users[0]["password"]}}
-            if users
-            else {"oauth": {"key": clients[0]["key"], "secret": clients[0]["secret"]}}
-        ),
+        "credentials": {kind: dict(zip(fields, (name, secret), strict=True))},
         "customer": {"userId": award["userId"], "source": sorted(customer["sources"])[0]},
         "program": {"id": default["id"], "roundDecimals": default.get("roundDecimals", 3)},
         "promotion": {"id": promotion["id"], "identifier": promotion["identifier"]},
@@ -78,7 +95,7 @@ def derive_document(fixtures: dict[str, Any]) -> dict[str, Any]:
     others = [s for s in spec.enum("Source") if s not in customer["sources"] and s != "ALL"]
     if others:
         document["customer"]["otherSource"] = others[0]
-    if no_access:
+    if no_access and no_access[0]["password"] != REDACTED:
         document["noAccessCredentials"] = {
             "basic": {"username": no_access[0]["username"], "password": no_access[0]["password"]}
         }

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class LocalMock:
+    url: str
+    admin_token: str
+    """The mock's admin token: it shows the fixtures' credentials only to it."""
 
 
 def _free_port() -> int:
@@ -25,11 +36,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_mocks(count: int, timeout: float = 30.0) -> Iterator[list[str]]:
-    """The base URLs of ``count`` fresh mocks on loopback (the default fixtures), started
-    side by side and stopped when the block ends."""
+def local_mocks(count: int, timeout: float = 30.0) -> Iterator[list[LocalMock]]:
+    """``count`` fresh mocks on loopback (the default fixtures, one admin token), started
+    side by side and stopped when the block ends.
+
+    Each one's stderr goes to a temporary file (a pipe nobody reads would fill up and
+    block the mock after a few tracebacks), shown if it fails to start.
+    """
+    token = secrets.token_urlsafe(16)
     env = {
         **os.environ,
+        "CAPMOCK_ADMIN_TOKEN": token,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     with contextlib.ExitStack() as stack:
@@ -37,28 +54,30 @@ def local_mocks(count: int, timeout: float = 30.0) -> Iterator[list[str]]:
         for _ in range(count):
             port = _free_port()
             command = [sys.executable, "-m", "capmock", "serve", "--port", str(port)]
-            process = subprocess.Popen(
-                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-            )
+            log = stack.enter_context(tempfile.TemporaryFile())
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
             stack.callback(_stop, process)
-            started.append((process, f"http://127.0.0.1:{port}"))
+            started.append((process, log, f"http://127.0.0.1:{port}"))
         deadline = time.monotonic() + timeout
-        for process, url in started:
-            _wait_until_healthy(process, url, deadline)
-        yield [url for _, url in started]
+        for process, log, url in started:
+            _wait_until_healthy(process, log, url, deadline)
+        yield [LocalMock(url, token) for _, _, url in started]
 
 
 @contextmanager
-def local_mock(timeout: float = 30.0) -> Iterator[str]:
-    """The base URL of a fresh mock on loopback, stopped when the block ends."""
-    with local_mocks(1, timeout) as urls:
-        yield urls[0]
+def local_mock(timeout: float = 30.0) -> Iterator[LocalMock]:
+    """A fresh mock on loopback, stopped when the block ends."""
+    with local_mocks(1, timeout) as mocks:
+        yield mocks[0]
 
 
-def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, deadline: float) -> None:
+def _wait_until_healthy(
+    process: subprocess.Popen[bytes], log: IO[bytes], url: str, deadline: float
+) -> None:
     while True:
         if process.poll() is not None:
-            error = process.stderr.read().decode() if process.stderr else ""
+            log.seek(0)
+            error = log.read().decode(errors="replace")
             raise RuntimeError(f"capmock serve exited with {process.returncode}: {error}")
         try:
             httpx.get(f"{url}/__admin/health", timeout=1).raise_for_status()

@@ -12,9 +12,10 @@ pay for pytest, Schemathesis and the rest.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     import pytest
 
 FORMATS = ("text", "github")
+ADMIN_TOKEN_ENV = "CAPMOCK_ADMIN_TOKEN"
 
 
 class UsageError(Exception):
@@ -243,6 +245,11 @@ class Options:
     report: Path | None = None
     format: str = "text"
     min_coverage: int = 0
+    admin_token: str | None = field(
+        default_factory=lambda: os.environ.get(ADMIN_TOKEN_ENV) or None, repr=False
+    )
+    """Our own mock's admin token (``capmock serve --admin-token``), from the same
+    environment variable: with it the mock shows its fixtures' credentials."""
 
     def __post_init__(self) -> None:
         if self.auth is not None and self.oauth is not None:

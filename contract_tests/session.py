@@ -27,11 +27,11 @@ from contract_tests.beside import PhasesBeside
 from contract_tests.derive import CannotDeriveError, derive_document, derive_profile
 from contract_tests.findings import Finding
 from contract_tests.limits import Limits
-from contract_tests.local_mock import local_mocks
+from contract_tests.local_mock import LocalMock, local_mocks
 from contract_tests.options import Options, UsageError
 from contract_tests.preflight import preflight
 from contract_tests.profile import DEFAULT_PROFILE, Credentials, ProfileError, load_profile
-from contract_tests.target import ADMIN, Target, is_loopback
+from contract_tests.target import ADMIN, ADMIN_HEADER, Target, is_loopback
 
 DRY_RUN_URL = "http://127.0.0.1:8080"
 """What a dry run that names no target describes: where ``capmock serve`` listens."""
@@ -100,11 +100,13 @@ def open_session(options: Options) -> Session:
     try:
         url = named_base_url(options)
         own = url is None and not options.dry_run
-        urls = []
+        urls: list[str] = []
         if own:
             two = options.rate_limit is None and options.max_requests is None
-            urls = stack.enter_context(_started_mocks(2 if two else 1))
+            mocks = stack.enter_context(_started_mocks(2 if two else 1))
+            urls = [mock.url for mock in mocks]
             url = urls[0]
+            options = replace(options, admin_token=mocks[0].admin_token)
         notes: list[str] = []
         target = build_target(options, url or DRY_RUN_URL, notes)
         stack.callback(target.close)
@@ -123,10 +125,10 @@ def open_session(options: Options) -> Session:
 
 
 @contextlib.contextmanager
-def _started_mocks(count: int) -> Iterator[list[str]]:
+def _started_mocks(count: int) -> Iterator[list[LocalMock]]:
     try:
-        with local_mocks(count) as urls:
-            yield urls
+        with local_mocks(count) as mocks:
+            yield mocks
     except RuntimeError as error:
         raise UsageError(f"cannot start the local mock: {error}") from None
 
@@ -142,12 +144,15 @@ def build_target(options: Options, base_url: str, notes: list[str] | None = None
     if not options.dry_run:
         _check_reachable(base_url)
     admin = not live and not options.dry_run and _is_capmock(base_url)
+    credentials = _credentials(options)
     try:
         if options.profile is not None:
             profile = load_profile(options.profile)
         elif admin:
             profile = derive_profile(
-                _fixtures(base_url), f"derived from {base_url}{ADMIN}/fixtures"
+                _fixtures(base_url, options.admin_token),
+                f"derived from {base_url}{ADMIN}/fixtures",
+                credentials,
             )
         else:
             profile = replace(load_profile(DEFAULT_PROFILE), origin=DEFAULT_ORIGIN)
@@ -160,7 +165,6 @@ def build_target(options: Options, base_url: str, notes: list[str] | None = None
                 )
     except (ProfileError, CannotDeriveError) as error:
         raise UsageError(str(error)) from None
-    credentials = _credentials(options)
     if credentials is not None:
         profile = profile.with_credentials(credentials)
     return Target(
@@ -169,6 +173,7 @@ def build_target(options: Options, base_url: str, notes: list[str] | None = None
         limits=Limits(rate=options.rate_limit, max_requests=options.max_requests),
         writes_allowed=not live or options.allow_writes,
         admin=admin,
+        admin_token=options.admin_token,
     )
 
 
@@ -186,7 +191,9 @@ def profile_text(options: Options) -> str:
         _check_reachable(url)
         if _is_capmock(url):
             try:
-                document = derive_document(_fixtures(url))
+                document = derive_document(
+                    _fixtures(url, options.admin_token), _credentials(options)
+                )
             except CannotDeriveError as error:
                 raise UsageError(str(error)) from None
             document = {"baseUrl": url, **document}
@@ -195,8 +202,17 @@ def profile_text(options: Options) -> str:
     return DEFAULT_PROFILE.read_text(encoding="utf-8")
 
 
-def _fixtures(base_url: str) -> dict[str, object]:
-    document = httpx.get(f"{base_url.rstrip('/')}{ADMIN}/fixtures", timeout=10).json()
+def _fixtures(base_url: str, admin_token: str | None) -> dict[str, object]:
+    """Our own mock's fixtures; with its admin token, their secrets too."""
+    url = f"{base_url.rstrip('/')}{ADMIN}/fixtures"
+    document: object = None
+    if admin_token:
+        answer = httpx.get(
+            url, params={"secrets": "true"}, headers={ADMIN_HEADER: admin_token}, timeout=10
+        )
+        document = answer.json() if answer.status_code == 200 else None
+    if document is None:
+        document = httpx.get(url, timeout=10).json()
     if not isinstance(document, dict):
         raise UsageError(f"{base_url}{ADMIN}/fixtures did not answer with fixtures")
     return document

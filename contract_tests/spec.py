@@ -29,7 +29,7 @@ ITEM_STATUS = "207"
 CAPMOCK_CODES = range(9100, 9200)
 """capmock's own codes, for refusals whose real Capillary code is unknown."""
 
-SHAPE_CODES = frozenset({9100, 9101, 9102, 9103, 9104, 9105, 9107, 9108, 9110})
+SHAPE_CODES = frozenset({9100, 9101, 9102, 9103, 9104, 9105, 9106, 9107, 9108, 9110})
 """Codes the contract gives only to requests that break its schema: a schema-valid
 request refused with one of them was valid data refused as invalid."""
 

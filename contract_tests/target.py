@@ -32,6 +32,7 @@ from contract_tests.profile import Credentials, Profile
 from contract_tests.reach import CUSTOMER_PATH, Reach, UnsafeRequestError
 
 ADMIN = "/__admin"
+ADMIN_HEADER = "X-CAPMOCK-ADMIN-TOKEN"
 TOKEN_MARGIN_SECONDS = 30.0
 """OAuth tokens are renewed this long before they expire."""
 
@@ -186,6 +187,8 @@ class Target:
     writes_allowed: bool = False
     admin: bool = False
     """Whether this is our own mock on loopback, whose /__admin the run may use."""
+    admin_token: str | None = field(default=None, repr=False)
+    """The admin token of our own mock, when it has one."""
     timeout: float = 10.0
     traffic: Traffic = field(default_factory=Traffic)
     _client: httpx.Client | None = field(default=None, repr=False)
@@ -306,7 +309,8 @@ class Target:
         """Call the mock's admin API; never on anything but our own mock on loopback."""
         if not (self.admin and self.loopback):
             raise UnsafeRequestError(f"{ADMIN}{path} is only used on our own mock on loopback")
-        response = self.client.request(method, ADMIN + path)
+        headers = {ADMIN_HEADER: self.admin_token} if self.admin_token else {}
+        response = self.client.request(method, ADMIN + path, headers=headers)
         response.raise_for_status()
         return response.json()
 

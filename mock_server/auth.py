@@ -13,16 +13,20 @@ import hashlib
 import hmac
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import jwt
 
-from mock_server.errors import ApiError, Code
+from mock_server.errors import ApiError, Code, RuleError
 from mock_server.model import Principal, World
 
 POINTS_GROUP = "points"
 HINT_HEADER = "X-Capmock-Hint"
 CLEAR_PASSWORD_HINT = "the password must be sent as md5hex(password)"
+CREDENTIALS_ROW = 1
+"""The rows of the rules table (docs/rules.md) that authentication answers with."""
+ACCESS_ROW = 2
 
 
 @lru_cache(maxsize=4096)
@@ -32,13 +36,22 @@ def md5hex(password: str) -> str:
     return hashlib.md5(password.encode("utf-8")).hexdigest()
 
 
-class ClearPasswordError(ApiError):
+def refused(reason: str, code: Code = Code.AUTHENTICATION_FAILED) -> RuleError:
+    """A refusal of the credentials (row 1 of the rules table), and why."""
+    return RuleError(CREDENTIALS_ROW, code, reason)
+
+
+class ClearPasswordError(RuleError):
     """Capillary's 9113 for a Basic password that is a user's clear password rather than
     its MD5: the most common mistake, so the mock names it (``HINT_HEADER``, a log line)."""
 
     def __init__(self, username: str) -> None:
-        refusal = ApiError.of(Code.AUTHENTICATION_FAILED)
-        super().__init__(refusal.code, refusal.message)
+        super().__init__(
+            CREDENTIALS_ROW,
+            Code.AUTHENTICATION_FAILED,
+            f"the password sent for user {username!r} is its clear password; Basic auth "
+            "sends md5hex(password)",
+        )
         self.username = username
 
     def headers(self) -> dict[str, str]:
@@ -50,7 +63,7 @@ class Authenticator:
 
     def __init__(
         self,
-        world: Callable[[], Awaitable[World]],
+        world: Callable[[str | None], Awaitable[World]],
         secret: str,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -58,18 +71,25 @@ class Authenticator:
         self._secret = secret
         self._clock = clock
 
-    async def basic(self, username: str, password_md5: str) -> Principal:
-        user = (await self._world()).users.get(username)
+    async def basic(
+        self, username: str, password_md5: str, session: str | None = None
+    ) -> Principal:
+        """The user, when the password sent is the MD5 of theirs (in the session's world)."""
+        user = (await self._world(session)).users.get(username)
         expected = md5hex(user.secret) if user else ""
         if user is None or not _same(expected, password_md5.lower()):
             if user is not None and _same(user.secret, password_md5):
                 raise ClearPasswordError(username)
-            raise ApiError.of(Code.AUTHENTICATION_FAILED)
+            if user is None:
+                raise refused(f"no user {username!r} in the fixtures")
+            raise refused(f"the password sent for user {username!r} is not md5hex of theirs")
         return user
 
-    async def issue_token(self, key: str, secret: str) -> tuple[str, int]:
+    async def issue_token(
+        self, key: str, secret: str, session: str | None = None
+    ) -> tuple[str, int]:
         """A token for an OAuth client, and its lifetime in seconds."""
-        world = await self._world()
+        world = await self._world(session)
         client = world.oauth_clients.get(key)
         if client is None or not _same(client.secret, secret):
             raise ApiError.of(Code.INVALID_CLIENT)
@@ -78,12 +98,13 @@ class Authenticator:
         claims = {"sub": key, "iat": now, "exp": now + ttl}
         return jwt.encode(claims, self._signing_key(client), algorithm="HS256"), ttl
 
-    async def token(self, token: str) -> Principal:
+    async def token(self, token: str, session: str | None = None) -> Principal:
+        """The OAuth client whose unexpired token this is (in the session's world)."""
         try:
             subject = jwt.decode(token, options={"verify_signature": False})["sub"]
-            client = (await self._world()).oauth_clients.get(subject)
+            client = (await self._world(session)).oauth_clients.get(subject)
             if client is None:
-                raise ApiError.of(Code.TOKEN_INVALID)
+                raise refused(f"no OAuth client {subject!r} in the fixtures", Code.TOKEN_INVALID)
             claims = jwt.decode(
                 token,
                 self._signing_key(client),
@@ -97,10 +118,20 @@ class Authenticator:
                 },
             )
         except (jwt.InvalidTokenError, KeyError, TypeError):
-            raise ApiError.of(Code.TOKEN_INVALID) from None
+            raise refused(
+                "the OAuth token is not one this mock signed for a client of its fixtures",
+                Code.TOKEN_INVALID,
+            ) from None
         expires = claims["exp"]
-        if not isinstance(expires, int | float) or self._clock() >= expires:
-            raise ApiError.of(Code.TOKEN_INVALID)
+        if not isinstance(expires, int | float):
+            raise refused("the OAuth token has no expiry time", Code.TOKEN_INVALID)
+        now = self._clock()
+        if now >= expires:
+            raise refused(
+                f"the OAuth token of {client.name!r} expired at {_when(expires)}; the mock's "
+                f"clock says {_when(now)}",
+                Code.TOKEN_INVALID,
+            )
         return client
 
     def _signing_key(self, client: Principal) -> bytes:
@@ -112,8 +143,18 @@ class Authenticator:
 def require_points(principal: Principal) -> Principal:
     """The endpoint needs the Points access group (seed, Prerequisites)."""
     if POINTS_GROUP not in principal.access_groups:
-        raise ApiError.of(Code.ACCESS_DENIED, principal=principal.name)
+        groups = ", ".join(sorted(principal.access_groups))
+        raise RuleError(
+            ACCESS_ROW,
+            Code.ACCESS_DENIED,
+            f"{principal.name!r} is in the access groups [{groups}], not {POINTS_GROUP}",
+            principal=principal.name,
+        )
     return principal
+
+
+def _when(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 def _same(expected: str, given: str) -> bool:

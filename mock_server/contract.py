@@ -7,13 +7,21 @@ from typing import Any
 
 import yaml
 
-from mock_server.data import CONTRACT
+from mock_server.data import ADMIN_CONTRACT, CONTRACT
 
 
 @cache
 def document() -> dict[str, Any]:
     """The parsed contract (``openapi/capillary.yaml``)."""
     with CONTRACT.open(encoding="utf-8") as stream:
+        parsed: dict[str, Any] = yaml.safe_load(stream)
+        return parsed
+
+
+@cache
+def admin_document() -> dict[str, Any]:
+    """The parsed admin API (``openapi/admin.yaml``)."""
+    with ADMIN_CONTRACT.open(encoding="utf-8") as stream:
         parsed: dict[str, Any] = yaml.safe_load(stream)
         return parsed
 

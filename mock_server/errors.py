@@ -54,6 +54,12 @@ class Code(IntEnum):
     INVALID_CLIENT = 9116
     ADMIN_TOKEN_REQUIRED = 9117
     INVALID_FIXTURES = 9118
+    # capmock's limits (9130-9139)
+    BODY_TOO_LARGE = 9130
+    HEADERS_TOO_LARGE = 9131
+    REQUEST_TIMEOUT = 9132
+    TOO_MANY_CONNECTIONS = 9133
+    # what the lookup, balance, ledger and allocate endpoints refuse without a Capillary code
     BATCH_SIZE = 9150
     NOT_SUPPORTED = 9151
     WRONG_ORG = 9152
@@ -62,6 +68,8 @@ class Code(IntEnum):
     STORE_UNAVAILABLE = 9190
     OUTCOME_UNKNOWN = 9191
     BODY_INCOMPLETE = 9192
+    UNKNOWN_SESSION = 9140
+    TOO_MANY_SESSIONS = 9141
     INTERNAL_ERROR = 9199
 
 
@@ -118,6 +126,12 @@ MESSAGES: dict[Code, str] = {
     Code.INVALID_CLIENT: "Invalid key or secret",
     Code.ADMIN_TOKEN_REQUIRED: "The admin API needs the admin token (header X-CAPMOCK-ADMIN-TOKEN)",
     Code.INVALID_FIXTURES: "Fixtures refused: {detail}",
+    Code.BODY_TOO_LARGE: "Request body too large: this mock takes at most {limit} bytes here",
+    Code.HEADERS_TOO_LARGE: "Request line and headers too large: at most {limit} bytes",
+    Code.REQUEST_TIMEOUT: "Request body not received within {seconds} seconds",
+    Code.TOO_MANY_CONNECTIONS: (
+        "Too many connections: this mock serves at most {limit} at once; try again"
+    ),
     Code.BATCH_SIZE: "manualCurrencyAllocate takes 1 to {limit} items, got {count}",
     Code.NOT_SUPPORTED: "capmock does not support {what}",
     Code.WRONG_ORG: "orgId {org_id} is not this org ({expected})",
@@ -133,6 +147,8 @@ MESSAGES: dict[Code, str] = {
     ),
     Code.BODY_INCOMPLETE: "The request body did not arrive in full: {detail}",
     Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
+    Code.UNKNOWN_SESSION: "No session {session}: it expired, was deleted or never existed",
+    Code.TOO_MANY_SESSIONS: "Too many sessions: {count} are open, the most this mock keeps",
 }
 
 STATUS: dict[Code, int] = {
@@ -145,12 +161,28 @@ STATUS: dict[Code, int] = {
     Code.INVALID_CLIENT: 401,
     Code.ADMIN_TOKEN_REQUIRED: 401,
     Code.ACCESS_DENIED: 403,
+    Code.BODY_TOO_LARGE: 413,
+    Code.HEADERS_TOO_LARGE: 431,
+    Code.REQUEST_TIMEOUT: 408,
+    Code.TOO_MANY_CONNECTIONS: 503,
     Code.STORE_UNAVAILABLE: 503,
     Code.OUTCOME_UNKNOWN: 503,
     Code.INTERNAL_ERROR: 500,
+    Code.TOO_MANY_SESSIONS: 429,
 }
 """HTTP status of the codes that are not plain invalid input; every other code is 400."""
 
+_CAPILLARY = 'Basic realm="capmock", ApiKey realm="capmock", header="X-CAP-API-OAUTH-TOKEN"'
+CHALLENGES: dict[Code, str] = {
+    Code.AUTHENTICATION_FAILED: _CAPILLARY,
+    Code.TOKEN_INVALID: _CAPILLARY,
+    Code.INVALID_CLIENT: 'KeySecret realm="capmock"',
+    Code.ADMIN_TOKEN_REQUIRED: 'ApiKey realm="capmock admin", header="X-CAPMOCK-ADMIN-TOKEN"',
+}
+"""The WWW-Authenticate of each 401: every way to authenticate where it was refused.
+``ApiKey`` names the header of a token; ``KeySecret`` the key and secret of the token
+endpoint's JSON body. Neither has a registered scheme, so each is named for what it
+asks for."""
 HEADERS: dict[Code, dict[str, str]] = {
     Code.STORE_UNAVAILABLE: {"Retry-After": "1"},
 }
@@ -183,6 +215,16 @@ class ApiError(Exception):
     def status_code(self) -> int:
         """The default status; Connexion reads it to pick 403 over 401 among auth failures."""
         return self.status()
+
+    def challenge(self, status: int) -> dict[str, str]:
+        """The headers a refusal with this status needs: WWW-Authenticate on a 401."""
+        if status == 401 and self.code in CHALLENGES:
+            return {"WWW-Authenticate": CHALLENGES[self.code]}
+        return {}
+
+    def explain(self) -> str:
+        """Why this answer: the code and its message (a ``RuleError`` also names its row)."""
+        return f"{int(self.code)}: {self.message}"
 
     def envelope(self) -> dict[str, Any]:
         return {

@@ -256,30 +256,30 @@ def _plain_404_for_bad_user_id(
 class ForgetfulStore(MemoryStore):
     """Answers with the balance after the deduction, but never keeps it."""
 
-    async def apply(self, user_id: int, decide: Any) -> Any:
-        return decide(self._world, self._view(user_id))
+    async def apply(self, user_id: int, decide: Any, session: str | None = None) -> Any:
+        return decide(self._world, self._view(self._default, self._world, user_id))
 
 
 class DoubleStore(MemoryStore):
     """Deducts every amount twice, answering with the first balance."""
 
-    async def apply(self, user_id: int, decide: Any) -> Any:
-        first = await super().apply(user_id, decide)
+    async def apply(self, user_id: int, decide: Any, session: str | None = None) -> Any:
+        first = await super().apply(user_id, decide, session)
         if isinstance(first, Deducted):
-            await super().apply(user_id, decide)
+            await super().apply(user_id, decide, session)
         return first
 
 
 class RefusingButDeductingStore(MemoryStore):
     """Refuses an overdraft with 8907, and takes the points all the same."""
 
-    async def apply(self, user_id: int, decide: Any) -> Any:
-        outcome = await super().apply(user_id, decide)
+    async def apply(self, user_id: int, decide: Any, session: str | None = None) -> Any:
+        outcome = await super().apply(user_id, decide, session)
         if isinstance(outcome, ApiError) and outcome.code == Code.INSUFFICIENT_BALANCE:
             lenient = dataclasses.replace(self._world, allow_negative_balance=True)
-            taken = decide(lenient, self._view(user_id))
+            taken = decide(lenient, self._view(self._default, self._world, user_id))
             if isinstance(taken, Deducted):
-                self._changed.setdefault(user_id, {})[taken.bucket] = taken.balance
+                self._default.changed.setdefault(user_id, {})[taken.bucket] = taken.balance
         return outcome
 
 
@@ -287,12 +287,12 @@ class LostUpdateStore(MemoryStore):
     """Reads the balance, waits, then writes what it decided on the old balance: one of
     two simultaneous deductions is lost. One at a time, it is exact."""
 
-    async def apply(self, user_id: int, decide: Any) -> Any:
-        snapshot = dict(self._view(user_id))
+    async def apply(self, user_id: int, decide: Any, session: str | None = None) -> Any:
+        snapshot = dict(self._view(self._default, self._world, user_id))
         await asyncio.sleep(0.01)
         outcome = decide(self._world, snapshot)
         if isinstance(outcome, Deducted):
-            self._changed.setdefault(user_id, {})[outcome.bucket] = outcome.balance
+            self._default.changed.setdefault(user_id, {})[outcome.bucket] = outcome.balance
         return outcome
 
 
@@ -304,13 +304,13 @@ class ConcurrentDoubleStore(MemoryStore):
         super().__init__(world)
         self.in_flight = 0
 
-    async def apply(self, user_id: int, decide: Any) -> Any:
+    async def apply(self, user_id: int, decide: Any, session: str | None = None) -> Any:
         self.in_flight += 1
         try:
             await asyncio.sleep(0.01)
-            first = await super().apply(user_id, decide)
+            first = await super().apply(user_id, decide, session)
             if isinstance(first, Deducted) and self.in_flight > 1:
-                await super().apply(user_id, decide)
+                await super().apply(user_id, decide, session)
             return first
         finally:
             self.in_flight -= 1

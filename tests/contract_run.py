@@ -19,12 +19,18 @@ RACE = 10
 
 
 def contract_findings(
-    url: str, profile: Profile, phases: tuple[str, ...], *, model_examples: int, seed: int
+    url: str,
+    profile: Profile,
+    phases: tuple[str, ...],
+    *,
+    model_examples: int,
+    seed: int,
+    admin_token: str | None = None,
 ) -> list[Finding]:
     """The documented cases, the odd inputs, the userId range, the model, the model across
     endpoints, the race and the given Schemathesis phases, as findings: an empty list
     means the server honours the contract."""
-    target = Target(url, profile, writes_allowed=True, admin=True)
+    target = Target(url, profile, writes_allowed=True, admin=True, admin_token=admin_token)
     findings: list[Finding] = []
     try:
         cases = documented_cases(profile, writes=True)

@@ -20,6 +20,8 @@ import uvicorn
 
 from contract_tests.target import basic_header
 from mock_server.halfclose import http_protocol
+from mock_server.limits import Limits
+from mock_server.limits.connections import protocol, server_options
 
 DEDUCT = "/v2/customers/{user_id}/negativePointsAdjustment"
 LOOKUP_DEDUCT = "/v2/customers/lookup/negativePointsAdjustment"
@@ -107,15 +109,18 @@ def stop_server(server: uvicorn.Server, thread: threading.Thread) -> None:
 
 
 def start_server(app: object, http: str = "auto") -> tuple[uvicorn.Server, threading.Thread, str]:
-    """Serve ``app`` on a free loopback port in a thread, with the HTTP protocol
-    ``capmock serve`` uses (``http``: auto, h11 or httptools)."""
+    """Serve ``app`` on a free loopback port in a thread, as ``capmock serve`` does: with
+    its default limits (``http="auto"``), or with uvicorn's h11 or httptools protocol as
+    the mock changes them (half-closed clients answered) and no limits."""
+    limited = http == "auto"
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=0,
         log_level="warning",
         lifespan="on",
-        http=http_protocol(http),
+        http=protocol(Limits(), 1) if limited else http_protocol(http),
+        **(server_options(Limits()) if limited else {}),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -165,7 +165,7 @@ def test_zero_amount_is_8888(mock: LiveMock, amount):
         (
             "9999999999999",
             9106,
-            "pointsToBeAdjusted must be at most 1000000000000, got 9999999999999",
+            'pointsToBeAdjusted must be at most 1000000000000, got "9999999999999"',
         ),
     ],
 )

@@ -65,6 +65,17 @@ def test_serve_refuses_a_bad_fixture_file_without_a_traceback(tmp_path: Path):
     assert "missing.yaml" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_serve_teaches_its_limits_and_refuses_a_bad_size():
+    result = capmock("serve", "--help")
+    for option in ("--max-body-size", "--max-fixture-size", "--max-header-size",
+                   "--keep-alive", "--request-timeout", "--max-connections"):  # fmt: skip
+        assert option in result.stdout
+    assert "capmock serve --max-body-size 1MiB" in result.stdout
+    refused = capmock("serve", "--max-body-size", "lots", "--port", str(free_port()))
+    assert refused.returncode == 2
+    assert "'lots' is not a size (examples: 65536, 64KiB, 16MiB)" in refused.stderr
+
+
 def test_serve_beyond_loopback_needs_an_admin_token():
     result = capmock("serve", "--host", "0.0.0.0", "--port", str(free_port()))
     assert result.returncode == 2

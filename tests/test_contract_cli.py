@@ -167,12 +167,15 @@ def test_print_profile_writes_the_default_one() -> None:
     assert result.stdout == DEFAULT_PROFILE.read_text()
 
 
-def test_print_profile_derives_one_from_our_own_mock(mock_url: str) -> None:
-    text = profile_text(Options(base_url=mock_url))
+def test_print_profile_derives_one_from_our_own_mock(served: Callable[[object], str]) -> None:
+    """Its credentials included: the mock shows them to its admin token."""
+    mock_url = served(create_app(load_fixtures(DEFAULT_FIXTURES), admin_token="t0ken"))
+    text = profile_text(Options(base_url=mock_url, admin_token="t0ken"))
     assert text.startswith(f"# The target profile derived from {mock_url}/__admin/fixtures")
     profile = profile_from_document(yaml.safe_load(text), "printed")
     assert profile.user_id == 388034468
     assert profile.base_url == mock_url
+    assert profile.credentials.secret == "server123"
 
 
 def test_the_curl_of_a_non_utf8_body_sends_its_bytes(served: Callable[[object], str]) -> None:

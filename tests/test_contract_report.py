@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-LONG_NAME = "test_documented[9114-credentials-without-the-points-access-group]"
+LONG_NAME = "test_documented[8015-the-test-customer-in-martjack-a-source-it-is-not-in]"
 
 
 def capmock_test(*args: str) -> subprocess.CompletedProcess[str]:
@@ -75,6 +75,8 @@ def broken_run(
         result = capmock_test(
             *("--base-url", url, "--report", str(directory / "out"), "--junit", str(junit)),
             *("--format", "github"),
+            # the broken server shows its fixtures' credentials to no one: given here
+            *("--auth", "store.server:server123"),
         )
     finally:
         stop_server(server, thread)
@@ -196,7 +198,10 @@ def test_a_clean_read_only_run_reports_its_coverage_and_min_coverage_fails_it(
 
 
 def test_a_healthy_target_exits_0_writes_junit_and_meets_its_coverage(tmp_path: Path) -> None:
-    result = capmock_test("--junit", str(tmp_path / "j.xml"), "--min-coverage", "80")
+    # 32 of the 42 documented codes (76%): the 10 others no request to the Capillary API
+    # can trigger on a healthy target (not_covered says why: the admin API's 9117, 9118
+    # and 9141, the sessions' 9140, the store's 9190 and 9191, ...).
+    result = capmock_test("--junit", str(tmp_path / "j.xml"), "--min-coverage", "75")
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed, 0 not run" in result.stdout
     suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")

@@ -179,9 +179,17 @@ def shortest_file() -> str:
 
 def test_the_shortest_file_serves_and_passes_the_contract_suite(served: Callable[[object], str]):
     world = load_document(shortest_file(), "the shortest file")
-    url = served(create_app(world))
-    profile = derive_profile(httpx.get(f"{url}/__admin/fixtures").json(), "shortest")
-    assert contract_findings(url, profile, ("examples",), model_examples=5, seed=3) == []
+    url = served(create_app(world, admin_token="docs"))
+    shown = httpx.get(
+        f"{url}/__admin/fixtures",
+        params={"secrets": "true"},
+        headers={"X-CAPMOCK-ADMIN-TOKEN": "docs"},
+    )
+    profile = derive_profile(shown.json(), "shortest")
+    findings = contract_findings(
+        url, profile, ("examples",), model_examples=5, seed=3, admin_token="docs"
+    )
+    assert findings == []
 
 
 @pytest.mark.parametrize(

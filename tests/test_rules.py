@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from mock_server.auth import ACCESS_ROW, CREDENTIALS_ROW
 from mock_server.errors import ApiError, Code, RuleError
+from mock_server.lanes.validation import SHAPE_ROWS
 from mock_server.model import CURRENCY, POINTS, Award, Bucket, Customer, Program, Promotion, World
 from mock_server.rules.deduct import ROWS, Deducted, Deduction, deduct
 from mock_server.rules.money import balance_text, decimal_places
@@ -326,5 +328,11 @@ def test_the_rules_table_names_the_rows_the_rules_answer_with():
         int(match[1]): match[2]
         for match in re.finditer(r"^\| (\d+) \|[^|]*\| ([^|]*) \|", table, re.MULTILINE)
     }
-    for code, row in ROWS.items():
+    decided_by = [*ROWS.items(), *SHAPE_ROWS.items()]
+    decided_by += [
+        (Code.AUTHENTICATION_FAILED, CREDENTIALS_ROW),
+        (Code.TOKEN_INVALID, CREDENTIALS_ROW),
+    ]
+    decided_by += [(Code.ACCESS_DENIED, ACCESS_ROW)]
+    for code, row in decided_by:
         assert str(int(code)) in rows[row], f"row {row} of the table does not show {int(code)}"

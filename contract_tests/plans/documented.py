@@ -32,9 +32,12 @@ from contract_tests.target import Exchange, Target, basic_header
 
 NOT_A_TOKEN = "not-a-capmock-token"
 CUSTOMER_NOT_FOUND = 8015
-NEVER_LOOKED_UP_FIRST = frozenset({8013, 9100, 9101, 9102, 9112, 9113, 9114, 9115, 9116})
-"""Codes a server decides before it can look a customer up: the path, the body's bytes,
-the method, the credentials. A read-only run expects exactly them, never 8015."""
+NEVER_LOOKED_UP_FIRST = frozenset(
+    {8013, 9100, 9101, 9102, 9111, 9112, 9113, 9114, 9115, 9116, 9130, 9131}
+)
+"""Codes a server decides before it can look a customer up: the path, the head, the body's
+bytes and their size, the method, the credentials. A read-only run expects exactly them,
+never 8015."""
 
 
 def error_cases(profile: Profile, *, writes: bool) -> list[Case]:
@@ -167,6 +170,30 @@ def error_cases(profile: Profile, *, writes: bool) -> list[Case]:
             None,
         ),
         (
+            9111,
+            "a path that is no operation of the contract",
+            Request("POST", "/v2/customers/capmock/noSuchOperation", params, body()),
+            None,
+        ),
+        (
+            9130,
+            "a 70,000-byte body, over the 64 KiB limit",
+            Request(
+                "POST",
+                deduct,
+                params,
+                raw=b'{"reasonOfReturn": "' + b"r" * 70_000 + b'"}',
+                headers={"Content-Type": "application/json"},
+            ),
+            None,
+        ),
+        (
+            9131,
+            "a 20,000-byte header, over the 16 KiB limit",
+            Request("POST", deduct, params, body(), headers={"X-Capmock-Padding": "p" * 20_000}),
+            None,
+        ),
+        (
             9103,
             "no pointsToBeAdjusted",
             Request("POST", deduct, params, {"reasonOfReturn": REASON}),
@@ -188,7 +215,7 @@ def error_cases(profile: Profile, *, writes: bool) -> list[Case]:
             9106,
             "an amount above 10^12",
             points(pointsToBeAdjusted="1000000000001"),
-            {"field": "pointsToBeAdjusted", "value": "1000000000001"},
+            {"field": "pointsToBeAdjusted", "value": '"1000000000001"'},
         ),
         (
             9107,
@@ -319,14 +346,17 @@ def names_test_customer(profile: Profile, request: Request) -> bool:
 def not_covered(profile: Profile) -> dict[int, str]:
     """Documented codes no case triggers, and why: the summary lists them."""
     reasons = {
-        9111: "an unknown path: not an operation of the contract",
         9117: "the mock's admin API, outside the Capillary contract",
         9118: "the mock's admin API, outside the Capillary contract",
         9190: "the mock's store being unavailable: no request can cause it",
         9191: "the mock's store failing during a write: no request can cause it",
         9192: "a body cut short: the client that sent it is gone and reads no answer",
+        9140: "a session of the mock (X-Capmock-Session), outside the Capillary contract",
+        9141: "the mock's admin API, outside the Capillary contract",
         9199: "the mock's internal error: no request must trigger it",
     }
+    limit = "a limit of the server on time or connections: tests/hostile checks it"
+    reasons.update({code: limit for code in (9132, 9133)})
     if profile.allow_negative_balance:
         reasons[8907] = "negative balances are allowed: the model-based tests check overdrafts"
     if profile.no_access is None:

@@ -10,9 +10,11 @@ from typing import Any
 
 from connexion import request
 
-from mock_server.admin import customers, world
+from mock_server.admin import customers, requests, sessions, world
 from mock_server.admin.guard import ADMIN_HEADER, authorize
+from mock_server.instrument.context import current
 from mock_server.lanes.body import read_body
+from mock_server.operations.api import parsed_body
 from mock_server.runtime import Runtime
 
 Response = tuple[Any, int]
@@ -24,20 +26,58 @@ class AdminApi:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def _authorize(self) -> None:
-        authorize(self.runtime.admin_token, request.headers.get(ADMIN_HEADER))
+    def _authorize(self, *, always: bool = False) -> None:
+        authorize(self.runtime.admin_token, request.headers.get(ADMIN_HEADER), always=always)
+
+    def _session(self) -> str | None:
+        """The session ``X-Capmock-Session`` names (checked by the instrument middleware)."""
+        exchange = current(request.scope)
+        return exchange.session if exchange else None
 
     async def resetState(self) -> Response:  # noqa: N802
         self._authorize()
-        return await world.reset(self.runtime), 200
+        return await world.reset(self.runtime, self._session()), 200
 
     async def showCustomer(self, userId: int) -> Response:  # noqa: N802, N803
         self._authorize()
-        return await customers.show(self.runtime, userId), 200
+        return await customers.show(self.runtime, userId, self._session()), 200
 
-    async def showFixtures(self) -> Response:  # noqa: N802
+    async def listRequests(self, **filters: Any) -> Response:  # noqa: N802
         self._authorize()
-        return await world.show(self.runtime), 200
+        return await requests.listed(self.runtime, filters), 200
+
+    async def showRequest(self, requestId: str) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await requests.shown(self.runtime, requestId), 200
+
+    async def countRequests(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await requests.counted(self.runtime, parsed_body()["match"]), 200
+
+    async def verifyRequests(self) -> Response:  # noqa: N802
+        self._authorize()
+        body = parsed_body()
+        return await requests.verified(self.runtime, body["match"], body.get("count"))
+
+    async def clearRequests(self, session: str | None = None) -> Response:  # noqa: N802
+        self._authorize()
+        return await requests.cleared(self.runtime, session), 200
+
+    async def createSession(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await sessions.opened(self.runtime, parsed_body()), 201
+
+    async def deleteSession(self, sessionId: str) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await sessions.closed(self.runtime, sessionId), 200
+
+    async def resetSession(self, sessionId: str) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await sessions.reset(self.runtime, sessionId), 200
+
+    async def showFixtures(self, secrets: bool = False) -> Response:  # noqa: N802
+        self._authorize(always=secrets)
+        return await world.show(self.runtime, secrets=secrets), 200
 
     async def replaceFixtures(self) -> Response:  # noqa: N802
         self._authorize()

@@ -12,15 +12,16 @@ from mock_server.rules.money import ZERO, balance_text, plain
 from mock_server.runtime import Runtime
 
 
-async def show(runtime: Runtime, user_id: int) -> dict[str, Any]:
+async def show(runtime: Runtime, user_id: int, session: str | None = None) -> dict[str, Any]:
+    """The customer in the session's world (the default one without a session)."""
     store = runtime.store
-    world = await store.world()
+    world = await store.world(session)
     customer = world.customers.get(user_id)
     if customer is None:
         raise ApiError.of(Code.NOT_FOUND, method="GET", path=f"/__admin/customers/{user_id}")
     balances = {
         bucket: amount
-        for bucket, amount in (await store.balances(user_id)).items()
+        for bucket, amount in (await store.balances(user_id, session)).items()
         if bucket.describes_a_balance()
     }
     for program_id in customer.programs:
@@ -47,7 +48,7 @@ async def show(runtime: Runtime, user_id: int) -> dict[str, Any]:
                 "amount": plain(entry.amount),
                 "balanceAfter": balance_text(entry.balance_after),
             }
-            for entry in await store.ledger(user_id)
+            for entry in await store.ledger(user_id, session)
         ],
     }
 

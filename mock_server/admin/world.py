@@ -5,28 +5,52 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import anyio.to_thread
+
 from mock_server.errors import ApiError, Code
 from mock_server.fixtures import FixtureError, load_document
 from mock_server.runtime import Runtime
 
+REDACTED = "<redacted>"
+SECRETS = (("users", "password"), ("oauthClients", "secret"))
+"""The fields of the fixture document that are credentials."""
 
-async def reset(runtime: Runtime) -> dict[str, Any]:
-    await runtime.store.reset()
-    world = await runtime.store.world()
+
+async def reset(runtime: Runtime, session: str | None = None) -> dict[str, Any]:
+    """Back to the fixtures: the default world's state, or the session's."""
+    await runtime.store.reset(session)
+    world = await runtime.store.world(session)
     return {"status": "reset", "customers": len(world.customers)}
 
 
-async def show(runtime: Runtime) -> Any:
+async def show(runtime: Runtime, *, secrets: bool = False) -> Any:
+    """The document in force; passwords and OAuth secrets redacted unless ``secrets``."""
     world = await runtime.store.world()
-    return _json_ready(world.document)
+    document = _json_ready(world.document)
+    return document if secrets else redacted(document)
+
+
+def redacted(document: dict[str, Any]) -> dict[str, Any]:
+    """The document with every credential's secret replaced by ``<redacted>``."""
+    shown = dict(document)
+    for section, field in SECRETS:
+        if isinstance(shown.get(section), list):
+            shown[section] = [
+                {**item, field: REDACTED} if isinstance(item, dict) and field in item else item
+                for item in shown[section]
+            ]
+    return shown
 
 
 async def replace(runtime: Runtime, raw: bytes) -> dict[str, Any]:
     # The raw text, JSON or YAML, not the parsed body: a shared store keeps the text
-    # so that other workers can load exactly the same world from it.
+    # so that other workers can load exactly the same world from it. It is read in a
+    # worker thread, one document at a time, so that the event loop goes on answering.
     text = raw.decode("utf-8", "replace")
     try:
-        world = load_document(text, "PUT /__admin/fixtures")
+        world = await anyio.to_thread.run_sync(
+            load_document, text, "PUT /__admin/fixtures", limiter=runtime.fixture_reader()
+        )
     except FixtureError as error:
         raise ApiError.of(Code.INVALID_FIXTURES, detail="; ".join(error.problems)) from None
     await runtime.store.replace(world)

@@ -9,6 +9,7 @@ app in a test) simply has nothing to fill in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from starlette.types import Scope
 
@@ -19,6 +20,13 @@ REQUEST_ID_HEADER = "X-Capmock-Request-Id"
 """Every answer carries the id its journal entry has."""
 
 _KEY = "capmock.exchange"
+
+
+class Decision(Protocol):
+    """What answered: a ``RuleError`` or another ``ApiError``, a ``Change`` (a deduction
+    or an allocation), or what a read or a call of several items found."""
+
+    def explain(self) -> str: ...
 
 
 @dataclass
@@ -34,9 +42,43 @@ class Exchange:
     """The row of the rules table that answered, or None for a success."""
     code: int | None = None
     explanation: str | None = None
-    """``RuleError.explain()`` or ``Deducted.explain()``: why this answer."""
+    """Why this answer in words: a refusal's ``explain()`` (else ``decision`` says it)."""
+    decision: Decision | None = None
+    """What answered when it was no refusal (``Deducted``, an issued token): its
+    ``explain()`` is asked only when the journal shows the entry, so a mock without a
+    journal never formats one."""
     fault: str | None = None
     """The id of the fault that acted on this request, if one did."""
+
+
+def note(scope: Scope, decision: Decision) -> None:
+    """Record on the request's exchange, if it has one, which decision answered and why."""
+    exchange = current(scope)
+    if exchange is None:
+        return
+    exchange.rule = getattr(decision, "rule", None)
+    code = getattr(decision, "code", None)
+    exchange.code = int(code) if code is not None else None
+    if isinstance(decision, BaseException):
+        # in words now (a refusal's reason is ready): a journaled exception would keep
+        # its traceback's frames alive as long as the entry
+        exchange.explanation, exchange.decision = decision.explain(), None
+    else:
+        exchange.explanation, exchange.decision = None, decision
+
+
+def note_customer(scope: Scope, user_id: int) -> None:
+    """Record on the request's exchange, if it has one, the customer it turned out to
+    name (an identifier, found by the lookup)."""
+    exchange = current(scope)
+    if exchange is not None:
+        exchange.user_id = user_id
+
+
+def session_of(scope: Scope) -> str | None:
+    """The session the request names; None for the default world."""
+    exchange = current(scope)
+    return exchange.session if exchange else None
 
 
 def attach(scope: Scope, exchange: Exchange) -> None:

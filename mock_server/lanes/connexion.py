@@ -19,9 +19,13 @@ from mock_server.auth import (
     CLEAR_PASSWORD_HINT,
     Authenticator,
     ClearPasswordError,
+    refused,
     require_points,
 )
 from mock_server.errors import ApiError, Code
+from mock_server.instrument.context import current, note
+from mock_server.lanes.routes import allowed_methods
+from mock_server.lanes.validation import ShapeError, shape
 from mock_server.stores.base import Store, StoreUnavailableError
 
 logger = logging.getLogger("capmock")
@@ -30,12 +34,14 @@ logger = logging.getLogger("capmock")
 def security_map(auth: Authenticator) -> dict[str, type]:
     """Connexion's Basic and API-key handlers, pointed at this app's authenticator."""
 
-    async def basic(username: str, password: str) -> dict[str, Any]:
-        principal = require_points(await auth.basic(username, password))
+    async def basic(username: str, password: str, request: ConnexionRequest) -> dict[str, Any]:
+        principal = require_points(await auth.basic(username, password, _session(request)))
         return {"sub": principal.name}
 
-    async def token(token: str, required_scopes: Any = None) -> dict[str, Any]:
-        principal = require_points(await auth.token(token))
+    async def token(
+        token: str, request: ConnexionRequest, required_scopes: Any = None
+    ) -> dict[str, Any]:
+        principal = require_points(await auth.token(token, _session(request)))
         return {"sub": principal.name}
 
     class Basic(BasicSecurityHandler):
@@ -49,27 +55,54 @@ def security_map(auth: Authenticator) -> dict[str, type]:
     return {"basic": Basic, "apiKey": ApiKey}
 
 
+def _operation(request: ConnexionRequest) -> str | None:
+    """The operationId routing found for the request, if it found one."""
+    routing = request.scope.get("extensions", {}).get("connexion_routing", {})
+    operation: str | None = routing.get("operation_id")
+    return operation
+
+
+def _session(request: ConnexionRequest) -> str | None:
+    exchange = current(request.scope)
+    return exchange.session if exchange else None
+
+
 def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     """Every refusal in the envelope, rendered without asking the store: the statuses the
     fixtures give codes are those of the last world served, so that errors are still
     answered while the store cannot be reached."""
 
-    def api_error(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    def api_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, ApiError)
         _log_hint(error)
-        return _envelope(error, store.last_world.error_status)
+        if isinstance(error, ShapeError):
+            error.for_operation(_operation(request))
+        note(request.scope, error)
+        return _envelope(error, store.last_world.error_status, challenge=_challenged(request))
 
-    def store_unavailable(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    def store_unavailable(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, StoreUnavailableError)
+        note(request.scope, error.refusal())
         return _envelope(error.refusal(), store.last_world.error_status)
 
     def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, HTTPException)
-        return _envelope(_from_http(request, error), store.last_world.error_status, error.headers)
+        refusal = _from_http(request, error)
+        if isinstance(refusal, ShapeError):
+            refusal.for_operation(_operation(request))
+        note(request.scope, refusal)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request.url.path) or headers.get("Allow", "")
+        return _envelope(
+            refusal, store.last_world.error_status, headers, challenge=_challenged(request)
+        )
 
-    def unexpected(_request: ConnexionRequest, error: Exception) -> ConnexionResponse:
+    def unexpected(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         logger.error("unexpected error", exc_info=error)
-        return _envelope(ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__), {})
+        refusal = ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__)
+        note(request.scope, refusal)
+        return _envelope(refusal, {})
 
     app.add_error_handler(ApiError, api_error)
     app.add_error_handler(StoreUnavailableError, store_unavailable)
@@ -95,12 +128,18 @@ def _log_hint(error: ApiError) -> None:
 def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
     """The envelope code for a refusal that Connexion or Starlette raised itself."""
     if isinstance(error, UnsupportedMediaTypeProblem):
-        return ApiError.of(
-            Code.UNSUPPORTED_MEDIA_TYPE, content_type=request.headers.get("content-type", "none")
+        content_type = request.headers.get("content-type", "none")
+        return shape(
+            Code.UNSUPPORTED_MEDIA_TYPE,
+            f"the body's Content-Type is {content_type}, not JSON",
+            content_type=content_type,
         )
     status = error.status_code
     if status == 401:
-        return ApiError.of(Code.AUTHENTICATION_FAILED)
+        return refused(
+            "no credentials: neither Basic auth (Authorization) nor an OAuth token "
+            "(X-CAP-API-OAUTH-TOKEN) was sent"
+        )
     if status == 403:
         return ApiError.of(Code.ACCESS_DENIED, principal="the caller")
     if status == 404:
@@ -108,20 +147,39 @@ def _from_http(request: ConnexionRequest, error: HTTPException) -> ApiError:
     if status == 405:
         return ApiError.of(Code.METHOD_NOT_ALLOWED, method=request.method, path=request.url.path)
     if status == 415:
-        return ApiError.of(Code.UNSUPPORTED_MEDIA_TYPE, content_type="none")
+        return shape(
+            Code.UNSUPPORTED_MEDIA_TYPE, "the body has no Content-Type", content_type="none"
+        )
     if 400 <= status < 500:
         detail = getattr(error, "detail", None) or "bad request"
-        return ApiError.of(Code.INVALID_INPUT, detail=detail)
+        return shape(Code.INVALID_INPUT, str(detail), detail=detail)
     return ApiError.of(Code.INTERNAL_ERROR, detail=str(getattr(error, "detail", status)))
 
 
+def _challenged(request: ConnexionRequest) -> bool:
+    """Whether a 401 may carry WWW-Authenticate: not for a page's own fetch (Swagger UI's
+    "Try it out"), where a Basic challenge would open the browser's password dialog."""
+    mode: str = request.headers.get("sec-fetch-mode", "navigate")
+    return mode == "navigate"
+
+
 def _envelope(
-    error: ApiError, error_status: dict[int, int], headers: Mapping[str, str] | None = None
+    error: ApiError,
+    error_status: dict[int, int],
+    headers: Mapping[str, str] | None = None,
+    *,
+    challenge: bool = True,
 ) -> ConnexionResponse:
-    """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405."""
+    """The error envelope; ``headers`` keeps what HTTP requires, e.g. Allow on a 405
+    (every method the contract gives the path) and WWW-Authenticate on a 401."""
+    status = error.status(error_status)
     return ConnexionResponse(
-        status_code=error.status(error_status),
-        headers={**(headers or {}), **error.headers()},
+        status_code=status,
+        headers={
+            **(headers or {}),
+            **error.headers(),
+            **(error.challenge(status) if challenge else {}),
+        },
         mimetype="application/json",
         content_type="application/json",
         body=json.dumps(error.envelope()),

@@ -24,8 +24,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mock_server import contract
 from mock_server.auth import require_points
 from mock_server.errors import ApiError, Code
+from mock_server.instrument.context import current, note
 from mock_server.lanes.body import read_body, replay
-from mock_server.lanes.validation import parse_json
+from mock_server.lanes.validation import parse_json, schema_view
 from mock_server.model import Principal
 from mock_server.operations.api import CapillaryApi
 from mock_server.stores.base import StoreUnavailableError
@@ -68,26 +69,27 @@ class FastLane:
         try:
             raw = await read_body(receive, scope)
         except ApiError as incomplete:  # the client went away: uvicorn drops the answer
-            return await self._refuse(send, incomplete)
+            return await self._refuse(scope, send, incomplete)
         body = self._valid_body(raw)
         if body is None:
             return await self.app(scope, replay(raw, receive), send)
 
         try:
-            answer, status = await self.api.deduct(user_id, self._sources[query[1]], body)
+            answer, status = await self.api.deduct(user_id, self._sources[query[1]], body, scope)
         except StoreUnavailableError as error:
-            return await self._refuse(send, error.refusal())
+            return await self._refuse(scope, send, error.refusal())
         except ApiError as refusal:
-            return await self._refuse(send, refusal)
+            return await self._refuse(scope, send, refusal)
         except Exception as error:  # after the store was touched: never replay
             logger.exception("unexpected error in the fast lane")
             return await self._refuse(
-                send, ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__)
+                scope, send, ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__)
             )
         await _respond(send, status, answer)
 
-    async def _refuse(self, send: Send, refusal: ApiError) -> None:
+    async def _refuse(self, scope: Scope, send: Send, refusal: ApiError) -> None:
         """A refusal as the app renders it, with the status the fixtures give its code."""
+        note(scope, refusal)
         status = refusal.status(self.api.runtime.store.last_world.error_status)
         await _respond(send, status, refusal.envelope(), refusal.headers())
 
@@ -101,15 +103,17 @@ class FastLane:
         authorization = headers.get(b"authorization", b"")
         token = headers.get(b"x-cap-api-oauth-token")
         auth = self.api.runtime.auth
+        exchange = current(scope)
+        session = exchange.session if exchange else None
         try:
             if authorization[:6].lower() == b"basic ":
                 # decoded as Connexion decodes it, so both lanes see the same name
                 username, password = (
                     base64.b64decode(authorization[6:]).decode("latin1").split(":", 1)
                 )
-                return require_points(await auth.basic(username, password))
+                return require_points(await auth.basic(username, password, session))
             if token is not None and not authorization:
-                return require_points(await auth.token(token.decode()))
+                return require_points(await auth.token(token.decode(), session))
         except (ApiError, binascii.Error, UnicodeDecodeError, ValueError):
             return None
         return None
@@ -119,7 +123,7 @@ class FastLane:
             body = parse_json(raw)
         except ApiError:
             return None
-        return body if isinstance(body, dict) and self._body.is_valid(body) else None
+        return body if isinstance(body, dict) and self._body.is_valid(schema_view(body)) else None
 
 
 async def _respond(

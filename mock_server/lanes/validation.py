@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any
 
 import jsonschema_rs
@@ -21,10 +21,12 @@ from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_server import contract
-from mock_server.errors import ApiError, Code
+from mock_server.errors import MESSAGES, ApiError, Code, RuleError
 from mock_server.lanes.body import read_body, replay
+from mock_server.lanes.json_text import json_text
+from mock_server.lanes.routes import route_of
 from mock_server.rules.money import MAX_AMOUNT
+from mock_server.schemas import explaining
 
 BODY_KEY = "capmock.body"
 """Where the parsed body is left in the ASGI scope's state for the handler."""
@@ -41,6 +43,68 @@ PARAMETER_CODES = {
 INT64_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
 """An integer that routing may parse; longer digit runs are out of int64 range anyway."""
 AMOUNT_FIELDS = ("pointsToBeAdjusted", "valueToBeAdjusted")
+SHAPE_ROWS: dict[Code, int] = {
+    Code.INVALID_SOURCE: 3,
+    Code.INVALID_IDENTIFIER: 4,
+    Code.UNSUPPORTED_MEDIA_TYPE: 5,
+    Code.MALFORMED_JSON: 6,
+    Code.BODY_NOT_OBJECT: 6,
+    Code.REASON_MISSING: 7,
+    Code.REASON_TOO_LONG: 8,
+    Code.AMOUNT_MISSING: 9,
+    Code.AMOUNT_NOT_A_NUMBER: 10,
+    Code.AMOUNT_NEGATIVE: 11,
+    Code.AMOUNT_TOO_LARGE: 12,
+    Code.INVALID_CATEGORY: 13,
+    Code.INVALID_REF_TYPE: 14,
+    Code.INVALID_INPUT: 15,
+}
+"""The row of the rules table (docs/rules.md) each shape refusal comes from."""
+OPERATION_SHAPE_ROWS: dict[str, dict[Code, int]] = {
+    "deductPointsByLookup": {**SHAPE_ROWS, Code.CUSTOMER_NOT_FOUND: 4},
+    "getPointsBalance": {
+        Code.INVALID_SOURCE: 3,
+        Code.INVALID_IDENTIFIER: 4,
+        Code.CUSTOMER_NOT_FOUND: 5,
+        Code.INVALID_ENTITY_TYPE: 6,
+        Code.INVALID_INPUT: 7,
+    },
+    "getCustomerLedgerInfo": {
+        Code.INVALID_SOURCE: 3,
+        Code.INVALID_IDENTIFIER: 4,
+        Code.CUSTOMER_NOT_FOUND: 5,
+        Code.INVALID_LEDGER_ENTRY_TYPE: 6,
+        Code.INVALID_POINT_CATEGORY_TYPE: 6,
+        Code.INVALID_INPUT: 7,
+    },
+    "bulkManualCurrencyAllocation": {
+        Code.UNSUPPORTED_MEDIA_TYPE: 3,
+        Code.MALFORMED_JSON: 4,
+        Code.BODY_INCOMPLETE: 4,
+        Code.BATCH_SIZE: 5,
+        Code.INVALID_INPUT: 6,
+    },
+}
+"""The rows of the other operations' tables that their shape refusals come from; the
+userId deduct's are ``SHAPE_ROWS``."""
+
+
+class ShapeError(RuleError):
+    """A refusal of the request's shape, numbered by the userId deduct's table until
+    ``for_operation`` numbers it by the table of the operation it was made to."""
+
+    def for_operation(self, operation: str | None) -> ShapeError:
+        rows = OPERATION_SHAPE_ROWS.get(operation or "")
+        if rows is not None:
+            self.rule = rows.get(self.code, self.rule)
+        return self
+
+
+def shape(code: Code, reason: str = "", **values: object) -> ShapeError:
+    """A refusal of the request's shape: its code, its row, and why (by default, what its
+    message says)."""
+    row = SHAPE_ROWS.get(code, 0)
+    return ShapeError(row, code, reason or MESSAGES[code].format(**values), **values)
 
 
 class EnvelopeParameterValidator(ParameterValidator):
@@ -59,9 +123,10 @@ class EnvelopeParameterValidator(ParameterValidator):
                 problem = check(param, request)
                 if problem:
                     code = PARAMETER_CODES.get((location, param["name"]))
+                    reason = f"{location} parameter {param['name']}: {_first_line(problem)}"
                     if code is not None:
-                        raise ApiError.of(code)
-                    raise ApiError.of(Code.INVALID_INPUT, detail=_first_line(problem))
+                        raise shape(code, reason)
+                    raise shape(Code.INVALID_INPUT, reason, detail=_first_line(problem))
 
 
 class PathParameterGuard:
@@ -84,42 +149,20 @@ class PathParameterGuard:
 
 
 def path_parameter_error(path: str) -> ApiError | None:
-    """The refusal for a path whose integer parameter is not a 64-bit integer's digits
-    (``/v2/customers/lookup/...`` is a route of its own, not a userId)."""
-    if path in _static_routes():
-        return None
-    for pattern, names in _relaxed_routes():
-        match = pattern.fullmatch(path)
-        if match:
-            for name in names:
-                if not INT64_TEXT.fullmatch(match[name]):
-                    code = PARAMETER_CODES.get(("path", name), Code.INVALID_INPUT)
-                    return ApiError.of(code, detail=f"{name} must be an integer")
+    """The refusal for a path whose integer parameter is not a 64-bit integer's digits."""
+    found = route_of(path)
+    if found is not None:
+        route, match = found
+        for name in route.integers:
+            if not INT64_TEXT.fullmatch(match[name]):
+                code = PARAMETER_CODES.get(("path", name), Code.INVALID_INPUT)
+                shown = match[name] if len(match[name]) <= 40 else f"{match[name][:40]}..."
+                return shape(
+                    code,
+                    f"{name} {shown!r} is not a 64-bit integer",
+                    detail=f"{name} must be an integer",
+                )
     return None
-
-
-@cache
-def _static_routes() -> frozenset[str]:
-    return frozenset(path for path in contract.document()["paths"] if "{" not in path)
-
-
-@cache
-def _relaxed_routes() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
-    """Each templated path of the contract, matching any text in its integer parameters."""
-    routes = []
-    for template, item in contract.document()["paths"].items():
-        integers = {
-            p["name"]
-            for operation in item.values()
-            if isinstance(operation, dict)
-            for p in operation.get("parameters", [])
-            if p.get("in") == "path" and p.get("schema", {}).get("type") == "integer"
-        }
-        names = tuple(name for name in re.findall(r"{(\w+)}", template) if name in integers)
-        if names:
-            regex = re.sub(r"{(\w+)}", r"(?P<\1>[^/]*)", template)
-            routes.append((re.compile(regex, re.DOTALL), names))
-    return tuple(routes)
 
 
 class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
@@ -131,7 +174,9 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
         raw = await read_body(receive, scope)
         batch = self._schema.get("type") == "array"
         if not raw:
-            raise _not_a_batch("empty") if batch else ApiError.of(Code.BODY_NOT_OBJECT)
+            raise (
+                _not_a_batch("empty") if batch else shape(Code.BODY_NOT_OBJECT, "the body is empty")
+            )
         body = parse_json(raw, _charset(scope) or self._encoding)
         scope.setdefault("state", {})[BODY_KEY] = body
         if batch:
@@ -147,32 +192,39 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
             raise _not_a_batch(_kind(body))
         limit = self._schema.get("maxItems", len(body))
         if not self._schema.get("minItems", 0) <= len(body) <= limit:
-            raise ApiError.of(Code.BATCH_SIZE, limit=limit, count=len(body))
-        fast, explaining = _validators(self._schema)
-        if fast.is_valid(body):
+            raise shape(
+                Code.BATCH_SIZE, f"the body holds {len(body)} items", limit=limit, count=len(body)
+            )
+        fast, explainer = _validators(self._schema)
+        if fast.is_valid(schema_view(body)):
             return
-        error = min(explaining.iter_errors(body), key=lambda e: list(map(str, e.path)))
+        error = min(explainer.iter_errors(body), key=lambda e: list(map(str, e.path)))
         where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.path)
-        raise ApiError.of(Code.INVALID_INPUT, detail=f"{where}: {_first_line(error.message)}")
+        detail = f"{where}: {_first_line(error.message)}"
+        raise shape(Code.INVALID_INPUT, f"item {detail}", detail=detail)
 
     def _validate(self, body: Any) -> None:
         if not isinstance(body, dict):
-            raise ApiError.of(Code.BODY_NOT_OBJECT)
-        fast, explaining = _validators(self._schema)
-        if fast.is_valid(body):
+            raise shape(Code.BODY_NOT_OBJECT, f"the body is a JSON {type(body).__name__}")
+        fast, explainer = _validators(self._schema)
+        if fast.is_valid(schema_view(body)):
             return
-        errors = [_code_for(error, body) for error in explaining.iter_errors(body)]
+        errors = [_code_for(error, body) for error in explainer.iter_errors(body)]
         raise (
             min(errors, key=_rank)
             if errors
-            else ApiError.of(Code.INVALID_INPUT, detail="the body does not match the contract")
+            else shape(
+                Code.INVALID_INPUT,
+                "the body does not match the contract",
+                detail="the body does not match the contract",
+            )
         )
 
 
-_compiled: dict[int, tuple[dict[str, Any], Any, Draft4Validator]] = {}
+_compiled: dict[int, tuple[dict[str, Any], Any, Any]] = {}
 
 
-def _validators(schema: dict[str, Any]) -> tuple[Any, Draft4Validator]:
+def _validators(schema: dict[str, Any]) -> tuple[Any, Any]:
     """A fast validator (jsonschema-rs) that decides, and jsonschema that explains.
 
     Compiled once per operation (Connexion would build one per request), keyed by
@@ -185,26 +237,91 @@ def _validators(schema: dict[str, Any]) -> tuple[Any, Draft4Validator]:
     return entry[1], entry[2]
 
 
-def compile_schema(schema: dict[str, Any]) -> tuple[Any, Draft4Validator]:
-    """Validators for an OpenAPI 3.0 request schema, which Connexion checks as Draft 4."""
+def compile_schema(schema: dict[str, Any]) -> tuple[Any, Any]:
+    """Validators for an OpenAPI 3.0 request schema, which Connexion checks as Draft 4:
+    jsonschema-rs decides, jsonschema explains, both with ECMA-262 patterns."""
     fast = jsonschema_rs.Draft4Validator(schema)
-    return fast, Draft4Validator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    explainer = explaining(Draft4Validator)(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+    return fast, explainer
 
 
 def parse_json(raw: bytes, encoding: str = "utf-8") -> Any:
-    """Parse a JSON body exactly: numbers with a fraction become Decimals, as sent."""
+    """Parse a JSON body exactly: numbers with a fraction become Decimals, as sent.
+
+    Refused (9100): bytes that are not text in ``encoding``, NaN and Infinity, integers
+    of more digits than Python converts, and escapes of half a character (a lone
+    surrogate such as ``\\ud800``, which no text can hold).
+    """
     try:
-        return json.loads(
-            raw.decode(encoding), parse_float=Decimal, parse_constant=_refuse_constant
+        text = raw.decode(encoding)
+        body = json.loads(
+            text, parse_float=Decimal, parse_int=_int, parse_constant=_refuse_constant
         )
     except UnicodeDecodeError:
-        raise ApiError.of(
-            Code.MALFORMED_JSON, detail=f"the bytes are not valid {encoding}"
-        ) from None
+        raise _malformed(f"the bytes are not valid {encoding}") from None
     except LookupError:
-        raise ApiError.of(Code.MALFORMED_JSON, detail=f"unknown charset {encoding}") from None
-    except (ValueError, RecursionError) as error:
-        raise ApiError.of(Code.MALFORMED_JSON, detail=_first_line(str(error))) from None
+        raise _malformed(f"unknown charset {encoding}") from None
+    except RecursionError:
+        raise _malformed("nested too deeply") from None
+    except ValueError as error:
+        raise _malformed(_first_line(str(error))) from None
+    if _SURROGATE_ESCAPE.search(text):
+        half = _lone_surrogate(body)
+        if half is not None:
+            raise _malformed(f"\\u{ord(half):04x} is half a character (a lone surrogate)")
+    return body
+
+
+def _malformed(detail: str) -> RuleError:
+    return shape(Code.MALFORMED_JSON, f"the body is not JSON: {detail}", detail=detail)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate in a parsed body's strings (keys too), if any; json has
+    already joined the escaped pairs."""
+    texts: list[Any] = [value]
+    while texts:
+        item = texts.pop()
+        if isinstance(item, str):
+            found = _SURROGATE.search(item)
+            if found:
+                return found[0]
+        elif isinstance(item, dict):
+            texts.extend(item)
+            texts.extend(item.values())
+        elif isinstance(item, list):
+            texts.extend(item)
+    return None
+
+
+def _int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > sys.get_int_max_str_digits():
+        raise ValueError(f"an integer of {digits:,} digits is too long")
+    return int(text)
+
+
+def schema_view(body: Any) -> Any:
+    """The body as jsonschema-rs must see it to judge as Draft 4 and jsonschema do.
+
+    jsonschema-rs takes a Decimal whose exponent is 0 for an integer: ``9.73e2``
+    (Decimal 9.73E+2) would pass as the integer 973 where ``973.0`` does not. Any
+    number sent with a fraction or an exponent is a number, never an integer (Draft 4,
+    which OpenAPI 3.0 uses), so such Decimals are shown to it with one decimal place.
+    Amounts keep their own Decimal, as sent: only validation sees this view.
+    """
+    if isinstance(body, Decimal):
+        sign, digits, exponent = body.as_tuple()
+        return Decimal((sign, (*digits, 0), -1)) if exponent == 0 else body
+    if isinstance(body, dict):
+        return {key: schema_view(value) for key, value in body.items()}
+    if isinstance(body, list):
+        return [schema_view(value) for value in body]
+    return body
 
 
 def _charset(scope: Scope) -> str | None:
@@ -214,8 +331,9 @@ def _charset(scope: Scope) -> str | None:
     return match[1] if match else None
 
 
-def _not_a_batch(kind: str) -> ApiError:
-    return ApiError.of(Code.INVALID_INPUT, detail=f"the body must be a JSON array, got {kind}")
+def _not_a_batch(kind: str) -> RuleError:
+    detail = f"the body must be a JSON array, got {kind}"
+    return shape(Code.INVALID_INPUT, detail, detail=detail)
 
 
 def _kind(body: Any) -> str:
@@ -249,39 +367,71 @@ def _rank(error: ApiError) -> int:
     return order.index(error.code) if error.code in order else len(order)
 
 
-def _code_for(error: ValidationError, body: dict[str, Any]) -> ApiError:
-    """The documented code for one schema violation of a request body."""
+def _code_for(error: ValidationError, body: dict[str, Any]) -> RuleError:
+    """The documented code for one schema violation of a request body, and why."""
     field = str(error.path[0]) if error.path else None
     if field is None and error.validator == "required" and isinstance(error.validator_value, list):
         missing = [name for name in error.validator_value if name not in body]
         field = missing[0] if missing else None
     if field is None and error.validator == "oneOf":
         amount = "valueToBeAdjusted" if "alternateCurrencyName" in body else "pointsToBeAdjusted"
-        return ApiError.of(Code.AMOUNT_MISSING, field=amount)
+        return shape(Code.AMOUNT_MISSING, field=amount)
     if field == "reasonOfReturn":
         if error.validator == "maxLength":
-            return ApiError.of(Code.REASON_TOO_LONG, length=len(body["reasonOfReturn"]))
-        return ApiError.of(Code.REASON_MISSING)
+            return shape(Code.REASON_TOO_LONG, length=len(body["reasonOfReturn"]))
+        return shape(Code.REASON_MISSING, "reasonOfReturn is missing, not a string, or blank")
     if field in AMOUNT_FIELDS:
         return _amount_error(field, body.get(field))
     if field == "pointCategoryTypes":
-        return ApiError.of(Code.INVALID_CATEGORY, value=json.dumps(body.get(field), default=str))
+        return shape(Code.INVALID_CATEGORY, value=json_text(body.get(field)))
     if field == "pointsAwardedRefType":
-        return ApiError.of(Code.INVALID_REF_TYPE)
+        given = body.get(field)
+        return shape(Code.INVALID_REF_TYPE, f"pointsAwardedRefType {given!r} is not a known type")
     where = f"{field}: " if field else ""
-    return ApiError.of(Code.INVALID_INPUT, detail=where + _first_line(error.message))
+    return shape(Code.INVALID_INPUT, detail=where + describe(error))
 
 
-def _amount_error(field: str, value: Any) -> ApiError:
-    shown = str(value) if isinstance(value, Decimal) else json.dumps(value, default=str)
+def describe(error: ValidationError) -> str:
+    """A schema violation in words, with values written as the JSON that was sent."""
+    kind, expected, value = error.validator, _any(error.validator_value), _any(error.instance)
+    shown = json_text(value)
+    if kind == "type":
+        types = expected if isinstance(expected, list) else [expected]
+        return f"{shown} is not of type {', '.join(json.dumps(t) for t in types)}"
+    if kind == "required":
+        missing = [name for name in expected if name not in value]
+        return f"{json_text(missing[0] if missing else expected[0])} is a required property"
+    if kind == "minimum":
+        return f"{shown} is less than the minimum of {json_text(expected)}"
+    if kind == "maximum":
+        return f"{shown} is greater than the maximum of {json_text(expected)}"
+    if kind == "minLength":
+        return f"{shown} is shorter than {expected} characters"
+    if kind == "maxLength":
+        return f"{shown} is longer than {expected} characters"
+    if kind == "pattern":
+        return f"{shown} does not match {json.dumps(expected)}"
+    if kind == "enum":
+        return f"{shown} is not one of {json_text(expected)}"
+    return f"{shown} does not match the contract"
+
+
+def _any(value: Any) -> Any:
+    """A field of a jsonschema error, which its stubs type as "or Unset"; read only after
+    the error's kind says it is set."""
+    return value
+
+
+def _amount_error(field: str, value: Any) -> RuleError:
+    shown = json_text(value)
     number = _as_decimal(value)
     if number is None:
-        return ApiError.of(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)
+        return shape(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)
     if number < 0:
-        return ApiError.of(Code.AMOUNT_NEGATIVE, field=field, value=shown)
+        return shape(Code.AMOUNT_NEGATIVE, field=field, value=shown)
     if number > MAX_AMOUNT:
-        return ApiError.of(Code.AMOUNT_TOO_LARGE, field=field, value=shown)
-    return ApiError.of(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)
+        return shape(Code.AMOUNT_TOO_LARGE, field=field, value=shown)
+    return shape(Code.AMOUNT_NOT_A_NUMBER, field=field, value=shown)
 
 
 def _as_decimal(value: Any) -> Decimal | None:

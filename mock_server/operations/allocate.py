@@ -10,7 +10,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from starlette.types import Scope
+
 from mock_server.errors import ApiError
+from mock_server.instrument.context import note, note_customer, session_of
 from mock_server.model import CURRENCY, Bucket, World
 from mock_server.rules import allocate
 from mock_server.rules.change import Change
@@ -56,14 +59,36 @@ def decision(item: allocate.Allocation, now: datetime) -> Decide:
     return decide
 
 
-async def issue(runtime: Runtime, body: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
-    """Every item through the store, in order; the answer and its status."""
-    results = []
+class Items:
+    """What each item of one call came to: what the journal says of the call."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[Change | ApiError] = []
+
+    def explain(self) -> str:
+        return "; ".join(
+            f"item {index}: {outcome.explain()}" for index, outcome in enumerate(self.outcomes)
+        )
+
+
+async def issue(
+    runtime: Runtime, body: list[dict[str, Any]], scope: Scope
+) -> tuple[dict[str, Any], int]:
+    """Every item through the store, in order, in the request's session; the answer and
+    its status. The journal gets each item's outcome, and the customer when every item
+    names the same one."""
+    session = session_of(scope)
+    results, items, customers = [], Items(), set()
+    note(scope, items)
     for raw in body:
-        world = await runtime.store.world()
+        world = await runtime.store.world(session)
         item = to_allocation(world, raw)
-        outcome = await runtime.store.apply(item.user_id, decision(item, runtime.now()))
+        outcome = await runtime.store.apply(item.user_id, decision(item, runtime.now()), session)
+        items.outcomes.append(outcome)
+        customers.add(item.user_id)
         results.append(_result(world, item, outcome))
+    if len(customers) == 1 and NO_CUSTOMER not in customers:
+        note_customer(scope, customers.pop())
     issued = sum(result["status"] == "SUCCESS" for result in results)
     answer = {
         "total": len(results),

@@ -6,6 +6,7 @@ from typing import Any
 
 from connexion import request
 from starlette.responses import Response as StarletteResponse
+from starlette.types import Scope
 
 from mock_server.lanes.render import json_response
 from mock_server.lanes.validation import BODY_KEY
@@ -33,14 +34,17 @@ class CapillaryApi:
         self.runtime = runtime
 
     async def deductPoints(self, userId: int, source: str) -> Response:  # noqa: N802, N803
-        return await self.deduct(userId, source, parsed_body())
+        return await self.deduct(userId, source, parsed_body(), request.scope)
 
-    async def deduct(self, user_id: int, source: str, body: dict[str, Any]) -> Response:
+    async def deduct(
+        self, user_id: int, source: str, body: dict[str, Any], scope: Scope
+    ) -> Response:
         """Apply one deduction whose credentials and shape were already checked.
 
         Raises the rules' refusal as an ``ApiError``.
         """
-        return deduct.success(await deduct.apply(self.runtime, user_id, source, body)), 200
+        outcome = await deduct.apply(self.runtime, user_id, source, body, scope)
+        return deduct.success(outcome), 200
 
     async def deductPointsByLookup(  # noqa: N802
         self,
@@ -49,7 +53,7 @@ class CapillaryApi:
         source: str,
     ) -> Response:
         outcome = await deduct_lookup.apply(
-            self.runtime, identifierName, identifierValue, source, parsed_body()
+            self.runtime, identifierName, identifierValue, source, parsed_body(), request.scope
         )
         return deduct.success(outcome), 200
 
@@ -65,7 +69,7 @@ class CapillaryApi:
     ) -> StarletteResponse:
         params = _declared(locals())
         # numbers with three decimals (8500.000), which Connexion's JSON would write as floats
-        return json_response(await balance.show(self.runtime, params), 200)
+        return json_response(await balance.show(self.runtime, params, request.scope), 200)
 
     async def getCustomerLedgerInfo(  # noqa: N802
         self,
@@ -89,10 +93,10 @@ class CapillaryApi:
         accountId: str | None = None,  # noqa: N803 (one account per source: not used)
     ) -> Response:
         params = _declared(locals())
-        return await ledger.show(self.runtime, params), 200
+        return await ledger.show(self.runtime, params, request.scope), 200
 
     async def bulkManualCurrencyAllocation(self) -> StarletteResponse:  # noqa: N802
-        return json_response(*await allocate.issue(self.runtime, parsed_body()))
+        return json_response(*await allocate.issue(self.runtime, parsed_body(), request.scope))
 
-    async def generateToken(self) -> Response:  # noqa: N802
-        return await token.generate(self.runtime, parsed_body())
+    async def generateToken(self) -> tuple[dict[str, Any], int, dict[str, str]]:  # noqa: N802
+        return await token.generate(self.runtime, parsed_body(), request.scope)

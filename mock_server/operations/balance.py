@@ -7,7 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from starlette.types import Scope
+
 from mock_server.errors import ApiError
+from mock_server.instrument.context import note, note_customer, session_of
 from mock_server.rules import balance
 from mock_server.rules.lookup import Identifier
 from mock_server.runtime import Runtime
@@ -31,16 +34,20 @@ def to_query(params: dict[str, Any], dual_eligibility: bool) -> balance.BalanceQ
     )
 
 
-async def show(runtime: Runtime, params: dict[str, Any]) -> dict[str, Any]:
-    """The balance answer; raises the rules' refusal as an ``ApiError``."""
-    world = await runtime.store.world()
+async def show(runtime: Runtime, params: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """The balance answer in the request's session, noting on its exchange what decided;
+    raises the rules' refusal as an ``ApiError``."""
+    session = session_of(scope)
+    world = await runtime.store.world(session)
     query = to_query(params, world.dual_eligibility)
     customer = balance.customer(world, query)
     if isinstance(customer, ApiError):
+        note(scope, customer)
         raise customer
-    points = balance.points_balance(
-        world, query, customer, await runtime.store.balances(customer.user_id)
-    )
+    note_customer(scope, customer.user_id)
+    balances = await runtime.store.balances(customer.user_id, session)
+    points = balance.points_balance(world, query, customer, balances)
+    note(scope, points)
     if isinstance(points, ApiError):
         raise points
     return {

@@ -10,7 +10,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from starlette.types import Scope
+
 from mock_server.errors import ApiError
+from mock_server.instrument.context import note, session_of
 from mock_server.model import POINTS, Bucket, World
 from mock_server.rules.change import Change
 from mock_server.rules.deduct import Deduction, deduct, success_message
@@ -50,14 +53,20 @@ def to_deduction(
     )
 
 
-async def apply(runtime: Runtime, user_id: int, source: str, body: dict[str, Any]) -> Change:
-    """Apply one deduction; raises the rules' refusal as an ``ApiError``."""
-    return await applied(runtime, to_deduction(user_id, source, body))
+async def apply(
+    runtime: Runtime, user_id: int, source: str, body: dict[str, Any], scope: Scope
+) -> Change:
+    """Apply one deduction in the request's session; raises the rules' refusal as an
+    ``ApiError``."""
+    return await applied(runtime, to_deduction(user_id, source, body), scope)
 
 
-async def applied(runtime: Runtime, deduction: Deduction) -> Change:
-    """``deduction`` through the store; raises the rules' refusal as an ``ApiError``."""
-    outcome = await runtime.store.apply(deduction.user_id, decision(deduction, runtime.now()))
+async def applied(runtime: Runtime, deduction: Deduction, scope: Scope) -> Change:
+    """``deduction`` through the store, in the request's session, noting on its exchange
+    what decided; raises the rules' refusal as an ``ApiError``."""
+    decide = decision(deduction, runtime.now())
+    outcome = await runtime.store.apply(deduction.user_id, decide, session_of(scope))
+    note(scope, outcome)
     if isinstance(outcome, ApiError):
         raise outcome
     return outcome

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.types import Scope
+
+from mock_server.instrument.context import note_customer, session_of
 from mock_server.operations import deduct
 from mock_server.rules.change import Change
 from mock_server.rules.lookup import Identifier, located
@@ -15,9 +18,12 @@ OPERATION = "deductPointsByLookup"
 
 
 async def apply(
-    runtime: Runtime, name: str, value: str, source: str, body: dict[str, Any]
+    runtime: Runtime, name: str, value: str, source: str, body: dict[str, Any], scope: Scope
 ) -> Change:
-    """Apply one deduction; raises the rules' refusal as an ``ApiError``."""
+    """Apply one deduction in the request's session; raises the rules' refusal as an
+    ``ApiError``."""
     identifier = Identifier.of(OPERATION, source, name, value)
-    user_id = located(await runtime.store.world(), identifier)
-    return await deduct.applied(runtime, deduct.to_deduction(user_id, source, body, identifier))
+    user_id = located(await runtime.store.world(session_of(scope)), identifier)
+    note_customer(scope, user_id)
+    deduction = deduct.to_deduction(user_id, source, body, identifier)
+    return await deduct.applied(runtime, deduction, scope)

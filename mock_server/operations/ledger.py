@@ -7,7 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.types import Scope
+
 from mock_server.errors import ApiError, Code
+from mock_server.instrument.context import note, note_customer, session_of
 from mock_server.model import CURRENCY, Customer, World
 from mock_server.rules import ledger
 from mock_server.rules.lookup import Identifier
@@ -47,14 +50,20 @@ def to_query(params: dict[str, Any]) -> ledger.LedgerQuery:
     )
 
 
-async def show(runtime: Runtime, params: dict[str, Any]) -> dict[str, Any]:
-    """One page of the ledger; raises the rules' refusal as an ``ApiError``."""
+async def show(runtime: Runtime, params: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """One page of the ledger in the request's session, noting on its exchange what
+    decided; raises the rules' refusal as an ``ApiError``."""
     query = to_query(params)
-    world = await runtime.store.world()
+    session = session_of(scope)
+    world = await runtime.store.world(session)
     customer = ledger.customer(world, query)
     if isinstance(customer, ApiError):
+        note(scope, customer)
         raise customer
-    page = ledger.ledger_page(world, query, customer, await runtime.store.ledger(customer.user_id))
+    note_customer(scope, customer.user_id)
+    entries = await runtime.store.ledger(customer.user_id, session)
+    page = ledger.ledger_page(world, query, customer, entries)
+    note(scope, page)
     if isinstance(page, ApiError):
         raise page
     return {

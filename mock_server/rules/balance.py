@@ -18,7 +18,7 @@ from decimal import Decimal
 from mock_server.errors import Code, RuleError
 from mock_server.model import POINTS, Bucket, Customer, World
 from mock_server.rules.lookup import Identifier, find
-from mock_server.rules.money import ZERO
+from mock_server.rules.money import ZERO, balance_text
 
 CUSTOMER = "CUSTOMER"
 
@@ -55,6 +55,13 @@ class PointsBalance:
     @property
     def total(self) -> Decimal:
         return self.main + self.promised
+
+    def explain(self) -> str:
+        return (
+            f"success: customer {self.user_id} has {balance_text(self.total)} points: "
+            f"{balance_text(self.main)} REGULAR, {balance_text(self.delayed_accrual)} PROMISED, "
+            f"{balance_text(self.external_trigger)} EXTERNAL_TRIGGER_BASED"
+        )
 
 
 def customer(world: World, query: BalanceQuery) -> Customer | RuleError:

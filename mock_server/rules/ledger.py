@@ -118,6 +118,12 @@ class LedgerPage:
     total: int
     pages: int
 
+    def explain(self) -> str:
+        return (
+            f"success: page {self.page} of {self.pages} by {self.size}: {len(self.events)} "
+            f"of the {self.total} events of customer {self.customer.user_id}"
+        )
+
 
 def customer(world: World, query: LedgerQuery) -> Customer | RuleError:
     """Whom the request names, once the query is one the ledger takes (rows 8-12)."""

@@ -13,13 +13,18 @@ edge, and the lanes answer both with a 503 in the API's envelope.
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mock_server.errors import ApiError, Code
 from mock_server.model import Bucket, World
 from mock_server.rules.change import Change, LedgerEntry
+
+if TYPE_CHECKING:
+    from mock_server.instrument.journal import Journal
 
 Decide = Callable[[World, Mapping[Bucket, Decimal]], Change | ApiError]
 """The pure rule (``rules.deduct`` or ``rules.allocate`` for one request): the store
@@ -34,6 +39,42 @@ LEDGER_TOTAL = 100_000
 """Ledger entries kept for all customers together, in the stores that bound it (memory,
 SQLite): those of the newest LEDGER_TOTAL deductions. A fixture of 100,000 customers
 would otherwise keep up to 100 million entries."""
+
+
+SESSION_TTL = 3600.0
+"""Seconds a session lives when its maker names no ``ttl``: a test run that crashed
+before deleting its sessions leaves nothing behind for long."""
+
+MAX_SESSIONS = 1000
+"""Sessions a mock keeps at once unless ``--max-sessions`` says otherwise."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """An isolated namespace of the state: its id, and when it expires (epoch seconds)."""
+
+    id: str
+    expires: float
+
+
+def new_session_id() -> str:
+    return secrets.token_hex(8)
+
+
+class UnknownSessionError(ApiError):
+    """A request names a session the store does not have (expired, deleted, never made):
+    it is refused, never served from the default world."""
+
+    def __init__(self, session: str) -> None:
+        refusal = ApiError.of(Code.UNKNOWN_SESSION, session=session)
+        super().__init__(refusal.code, refusal.message)
+        self.session = session
+
+
+class TooManySessionsError(ApiError):
+    def __init__(self, count: int) -> None:
+        refusal = ApiError.of(Code.TOO_MANY_SESSIONS, count=count)
+        super().__init__(refusal.code, refusal.message)
 
 
 class StoreError(Exception):
@@ -59,7 +100,11 @@ class OutcomeUnknownError(StoreUnavailableError):
 
 
 class Store(Protocol):
-    """The state behind the mock; implementations must make ``apply`` atomic."""
+    """The state behind the mock; implementations must make ``apply`` atomic.
+
+    Every call on the state takes a ``session``: None is the default world's state, an
+    id a session's, its own namespace (``UnknownSessionError`` when there is none).
+    """
 
     name: str
     resumed: bool
@@ -74,24 +119,38 @@ class Store(Protocol):
         """The world this process served last, without asking the store: what credentials
         and error statuses are checked against while the store cannot be reached."""
 
-    async def world(self) -> World:
-        """The fixtures in force."""
+    async def world(self, session: str | None = None) -> World:
+        """The fixtures in force: the session's own, else the store's."""
 
     async def replace(self, world: World) -> None:
-        """Load new fixtures; balances and ledgers start again from them."""
+        """Load new fixtures; balances and ledgers start again from them. Sessions made
+        without fixtures of their own see the new world, and keep their changes."""
 
-    async def reset(self) -> None:
+    async def reset(self, session: str | None = None) -> None:
         """Back to the fixtures in force, as if just loaded."""
 
-    async def apply(self, user_id: int, decide: Decide) -> Change | ApiError:
+    async def apply(
+        self, user_id: int, decide: Decide, session: str | None = None
+    ) -> Change | ApiError:
         """Run ``decide`` on the world and the customer's balances, and store what it
         changed, as one atomic step: the change is returned as written (``numbered``)."""
 
-    async def balances(self, user_id: int) -> dict[Bucket, Decimal]:
+    async def balances(self, user_id: int, session: str | None = None) -> dict[Bucket, Decimal]:
         """Every balance the customer has: opening balances with changes applied."""
 
-    async def ledger(self, user_id: int) -> list[LedgerEntry]:
+    async def ledger(self, user_id: int, session: str | None = None) -> list[LedgerEntry]:
         """The customer's changes (deductions and allocations), oldest first."""
+
+    async def open_session(self, world: World | None, ttl: float, limit: int) -> Session:
+        """A new, empty namespace over ``world`` (None: the store's world, followed as it
+        is replaced), expiring after ``ttl`` seconds; ``TooManySessionsError`` when
+        ``limit`` sessions are open. Expired sessions are swept first."""
+
+    async def close_session(self, session: str) -> None:
+        """Forget a session and its state (``UnknownSessionError`` if there is none)."""
+
+    def journal(self, size: int) -> Journal:
+        """The request journal kept beside this store's state, bounded to ``size``."""
 
     async def check(self) -> None:
         """Raise ``StoreUnavailableError`` naming the problem unless the store can be read
@@ -101,10 +160,11 @@ class Store(Protocol):
         """Let go of connections and files."""
 
 
-async def world_or_last(store: Store) -> World:
-    """The world in force or, while the store cannot be reached, the last one served."""
+async def world_or_last(store: Store, session: str | None = None) -> World:
+    """The world in force (the session's) or, while the store cannot be reached, the last
+    one served."""
     try:
-        return await store.world()
+        return await store.world(session)
     except StoreUnavailableError:
         return store.last_world
 

@@ -43,6 +43,7 @@ import time
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -60,18 +61,24 @@ from redis.retry import Retry
 
 from mock_server.errors import ApiError
 from mock_server.fixtures import load_document
+from mock_server.instrument.journal import Journal
 from mock_server.model import Bucket, World
 from mock_server.rules.change import DEBIT, Change, LedgerEntry
 from mock_server.stores.base import (
     Decide,
     OutcomeUnknownError,
+    Session,
     StoreError,
     StoreUnavailableError,
+    TooManySessionsError,
+    UnknownSessionError,
     exact_text,
+    new_session_id,
     opening_view,
     redacted,
     shared_text,
 )
+from mock_server.stores.journals import RedisJournal
 
 logger = logging.getLogger("capmock")
 
@@ -131,21 +138,69 @@ returns the entry's new ``eventLogId`` only if the epoch and the balance hash ar
 exactly as read; else writes nothing and returns 0."""
 
 
-def _balance_key(user_id: int | str) -> str:
-    return f"{PREFIX}balance:{user_id}"
+SESSIONS = PREFIX + "sessions"
+"""Sorted set: each session's id, scored by when it expires (ms since the epoch)."""
+
+OPEN_SESSION_SCRIPT = """
+local live = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf')
+if live >= tonumber(ARGV[2]) then return live end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[2], 'epoch', ARGV[5], 'own', ARGV[6])
+if ARGV[6] == '1' then redis.call('HSET', KEYS[2], 'text', ARGV[7]) end
+redis.call('PEXPIREAT', KEYS[2], ARGV[3])
+return -1
+"""
+"""KEYS: the sessions set, the session's hash; ARGV: now (ms), the limit, the expiry (ms),
+the id, its epoch, '1' when it has fixtures of its own, their text. Counts the live
+sessions and adds this one only below the limit, as one step on every replica."""
 
 
-def _ledger_key(user_id: int | str) -> str:
-    return f"{PREFIX}ledger:{user_id}"
+@dataclass(frozen=True)
+class _Space:
+    """Where one namespace's state lives: the default world's, or a session's (its keys
+    under ``capmock:s:<id>:``, each customer's balance and ledger keyed by the userId)."""
+
+    session: str | None = None
+    own: bool = False
+    """The session has fixtures of its own, kept in its hash (else the store's)."""
+
+    @property
+    def prefix(self) -> str:
+        return PREFIX if self.session is None else f"{PREFIX}s:{self.session}:"
+
+    @property
+    def fixture(self) -> str:
+        return _session_key(self.session) if self.own and self.session else FIXTURE
+
+    @property
+    def touched(self) -> str:
+        return self.prefix + "touched"
+
+    def balance(self, user_id: int | str) -> str:
+        return f"{self.prefix}balance:{user_id}"
+
+    def ledger(self, user_id: int | str) -> str:
+        return f"{self.prefix}ledger:{user_id}"
+
+    def state_keys(self, users: Iterable[bytes | str]) -> list[str]:
+        names = [_text(user) for user in users]
+        return [key for name in names for key in (self.balance(name), self.ledger(name))]
+
+
+DEFAULT = _Space()
+
+
+def _session_key(session: str) -> str:
+    return f"{PREFIX}session:{session}"
+
+
+def _session_epoch(session: str) -> str:
+    return f"s:{session}"
 
 
 def _text(value: bytes | str) -> str:
     """A reply as text: the client decodes replies, but redis-py types them as either."""
     return value if isinstance(value, str) else value.decode()
-
-
-def _state_keys(users: Iterable[bytes | str]) -> list[str]:
-    return [key for user in users for key in (_balance_key(_text(user)), _ledger_key(_text(user)))]
 
 
 def _new_epoch() -> str:
@@ -233,6 +288,8 @@ class RedisStore:
         self._client = aioredis.Redis(connection_pool=pool)
         self._read = self._client.register_script(READ_SCRIPT)
         self._commit = self._client.register_script(COMMIT_SCRIPT)
+        self._open = self._client.register_script(OPEN_SESSION_SCRIPT)
+        self._session_worlds: dict[str, World] = {}
         self._world, self._epoch = world, epoch
         self.resumed = resumed
         self.token_secret = token_secret
@@ -288,7 +345,7 @@ class RedisStore:
                     epoch = _new_epoch()
                     pipe.multi()
                     pipe.hset(FIXTURE, mapping={"epoch": epoch, "text": text})
-                    pipe.delete(TOUCHED, *_state_keys(touched))
+                    pipe.delete(TOUCHED, *DEFAULT.state_keys(touched))
                     pipe.execute()
                     return epoch, False
                 except WatchError:
@@ -323,7 +380,40 @@ class RedisStore:
             self._world, self._epoch = world, epoch
         return self._world
 
-    async def world(self) -> World:
+    async def _space(self, session: str | None) -> _Space:
+        """Where a session's state lives (``UnknownSessionError`` when there is none)."""
+        if session is None:
+            return DEFAULT
+        with self._available():  # asked each time: another replica may have ended it
+            kind = await self._client.hget(_session_key(session), "own")
+        if kind is None:
+            raise UnknownSessionError(session)
+        return _Space(session, kind == "1")
+
+    def _cached_epoch(self, space: _Space) -> str:
+        if not space.own:
+            return self._epoch
+        return _session_epoch(str(space.session)) if space.session in self._session_worlds else ""
+
+    def _world_of(self, space: _Space, epoch: str, text: str | None) -> World:
+        if not space.own or space.session is None:
+            return self._serve(epoch, text)
+        world = self._session_worlds.get(space.session)
+        if world is None:
+            if text is None:
+                raise UnknownSessionError(space.session)
+            world = load_document(text, f"the fixtures of session {space.session}")
+            self._session_worlds[space.session] = world
+        return world
+
+    async def world(self, session: str | None = None) -> World:
+        space = await self._space(session)
+        if space.own and space.session is not None:
+            if space.session not in self._session_worlds:
+                with self._available():
+                    text = await self._client.hget(space.fixture, "text")
+                return self._world_of(space, "", _text(text) if text is not None else None)
+            return self._session_worlds[space.session]
         with self._available():
             for _ in range(MAX_ATTEMPTS):
                 if await self._client.hget(FIXTURE, "epoch") == self._epoch:
@@ -350,7 +440,7 @@ class RedisStore:
                     epoch = _new_epoch()
                     pipe.multi()
                     pipe.hset(FIXTURE, mapping={"epoch": epoch, "text": text})
-                    pipe.delete(TOUCHED, *_state_keys(touched))
+                    pipe.delete(TOUCHED, *DEFAULT.state_keys(touched))
                     pipe.set(SECRET, self.token_secret, nx=True)
                     await self._execute(pipe, "storing the fixtures")
                 except WatchError:
@@ -383,20 +473,26 @@ class RedisStore:
         with self._available():
             await self._store(world, only_if_missing=False)
 
-    async def reset(self) -> None:
+    async def reset(self, session: str | None = None) -> None:
+        space = await self._space(session)
         with self._available():
-            async with self._client.pipeline() as pipe:
-                for _ in range(MAX_ATTEMPTS):
-                    try:
-                        await pipe.watch(TOUCHED)
-                        touched = await pipe.smembers(TOUCHED)
-                        pipe.multi()
-                        pipe.delete(TOUCHED, *_state_keys(touched))
-                        await self._execute(pipe, "the reset")
-                        return
-                    except WatchError:
-                        continue
-        raise StoreUnavailableError(f"{self._shown}: the state kept changing; it was not reset")
+            await self._forget(space, "the reset")
+
+    async def _forget(self, space: _Space, what: str, *also: str) -> None:
+        """Delete a namespace's state (and the keys ``also`` names) in one transaction,
+        watching its set of customers with state."""
+        async with self._client.pipeline() as pipe:
+            for _ in range(MAX_ATTEMPTS):
+                try:
+                    await pipe.watch(space.touched)
+                    touched = await pipe.smembers(space.touched)
+                    pipe.multi()
+                    pipe.delete(space.touched, *space.state_keys(touched), *also)
+                    await self._execute(pipe, what)
+                    return
+                except WatchError:
+                    continue
+        raise StoreUnavailableError(f"{self._shown}: the state kept changing; {what} failed")
 
     def _lock(self, user_id: int) -> asyncio.Lock:
         lock = self._locks.get(user_id)
@@ -404,21 +500,27 @@ class RedisStore:
             lock = self._locks[user_id] = asyncio.Lock()
         return lock
 
-    async def apply(self, user_id: int, decide: Decide) -> Change | ApiError:
+    async def apply(
+        self, user_id: int, decide: Decide, session: str | None = None
+    ) -> Change | ApiError:
+        space = await self._space(session)
         async with self._lock(user_id):
             with self._available():
-                return await self._apply(user_id, decide)
+                return await self._apply(user_id, decide, space)
 
-    async def _apply(self, user_id: int, decide: Decide) -> Change | ApiError:
-        balance_key, ledger_key = _balance_key(user_id), _ledger_key(user_id)
-        read_keys = [FIXTURE, balance_key, ledger_key]
-        write_keys = [FIXTURE, balance_key, ledger_key, TOUCHED, EVENTS]
+    async def _apply(self, user_id: int, decide: Decide, space: _Space) -> Change | ApiError:
+        balance_key, ledger_key = space.balance(user_id), space.ledger(user_id)
+        read_keys = [space.fixture, balance_key, ledger_key]
+        write_keys = [space.fixture, balance_key, ledger_key, space.touched, EVENTS]
         marker, lost = _marker(), None
         for _ in range(MAX_ATTEMPTS):
+            cached = self._cached_epoch(space)
             if lost is None:
-                epoch, text, flat, _, _ = await self._read(keys=read_keys, args=[self._epoch, ""])
+                epoch, text, flat, _, _ = await self._read(keys=read_keys, args=[cached, ""])
             else:
-                epoch, text, flat, written, kept = await self._ask_again(read_keys, marker, lost)
+                epoch, text, flat, written, kept = await self._ask_again(
+                    read_keys, cached, marker, lost
+                )
                 if written:
                     return _written(written)
                 if kept >= self._ledger_limit:
@@ -426,10 +528,12 @@ class RedisStore:
                         f"{self._shown}: {lost}; the ledger is full, so its entry could "
                         "have been trimmed"
                     )
-            if epoch is None or (text is None and epoch != self._epoch):
+            if epoch is None and space.own:
+                raise UnknownSessionError(str(space.session))
+            if epoch is None or (text is None and epoch != cached):
                 await self._reseed()
                 continue
-            world = self._serve(epoch, text)
+            world = self._world_of(space, epoch, text)
             changed = {
                 Bucket.from_key(flat[i]): Decimal(flat[i + 1]) for i in range(0, len(flat), 2)
             }
@@ -456,14 +560,14 @@ class RedisStore:
             # read again (checking for the marker) and decide again
         raise StoreUnavailableError(f"{self._shown}: the balances kept changing; nothing deducted")
 
-    async def _ask_again(self, keys: list[str], marker: str, lost: Exception) -> Any:
+    async def _ask_again(self, keys: list[str], cached: str, marker: str, lost: Exception) -> Any:
         """The read script, checking for ``marker``, asked again until Redis answers,
         for at most ``OUTCOME_SECONDS``."""
         deadline = time.monotonic() + OUTCOME_SECONDS
         while True:
             try:
                 async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
-                    return await self._read(keys=keys, args=[self._epoch, marker])
+                    return await self._read(keys=keys, args=[cached, marker])
             except (*CUT_OFF, TimeoutError) as error:
                 if time.monotonic() >= deadline:
                     raise OutcomeUnknownError(
@@ -472,17 +576,60 @@ class RedisStore:
                     ) from None
             await asyncio.sleep(OUTCOME_PAUSE_SECONDS)
 
-    async def balances(self, user_id: int) -> dict[Bucket, Decimal]:
-        world = await self.world()
+    async def balances(self, user_id: int, session: str | None = None) -> dict[Bucket, Decimal]:
+        world = await self.world(session)
+        space = await self._space(session)
         with self._available():
-            raw = await self._client.hgetall(_balance_key(user_id))
+            raw = await self._client.hgetall(space.balance(user_id))
         changed = {Bucket.from_key(_text(key)): Decimal(_text(text)) for key, text in raw.items()}
         return opening_view(world, user_id, changed)
 
-    async def ledger(self, user_id: int) -> list[LedgerEntry]:
+    async def ledger(self, user_id: int, session: str | None = None) -> list[LedgerEntry]:
+        space = await self._space(session)
         with self._available():
-            entries = await self._client.lrange(_ledger_key(user_id), 0, -1)
+            entries = await self._client.lrange(space.ledger(user_id), 0, -1)
         return [_entry(_text(text)) for text in entries]
+
+    async def open_session(self, world: World | None, ttl: float, limit: int) -> Session:
+        now = time.time()
+        session = Session(new_session_id(), now + ttl)
+        with self._available():
+            await self._sweep(now)
+            live = await self._open(
+                keys=[SESSIONS, _session_key(session.id)],
+                args=[
+                    int(now * 1000),
+                    limit,
+                    int(session.expires * 1000),
+                    session.id,
+                    _session_epoch(session.id),
+                    "1" if world is not None else "0",
+                    shared_text(world) if world is not None else "",
+                ],
+            )
+        if live >= 0:
+            raise TooManySessionsError(live)
+        if world is not None:
+            self._session_worlds[session.id] = world
+        return session
+
+    async def _sweep(self, now: float) -> None:
+        """Forget the state of sessions that expired (Redis already dropped their hash)."""
+        expired = await self._client.zrangebyscore(SESSIONS, "-inf", int(now * 1000))
+        for session in map(str, expired):  # decoded replies
+            await self._forget(_Space(session), "sweeping an expired session")
+            await self._client.zrem(SESSIONS, session)
+
+    async def close_session(self, session: str) -> None:
+        with self._available():
+            if not await self._client.exists(_session_key(session)):
+                raise UnknownSessionError(session)
+            await self._forget(_Space(session), "ending the session", _session_key(session))
+            await self._client.zrem(SESSIONS, session)
+        self._session_worlds.pop(session, None)
+
+    def journal(self, size: int) -> Journal:
+        return RedisJournal(self._client, PREFIX, self._shown, size)
 
     async def check(self) -> None:
         """Read the fixtures (storing them again if Redis lost them), then write: a Redis

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime
@@ -28,18 +29,24 @@ from urllib.parse import unquote, urlsplit
 
 from mock_server.errors import ApiError
 from mock_server.fixtures import load_document
+from mock_server.instrument.journal import Journal
 from mock_server.model import Bucket, World
 from mock_server.rules.change import DEBIT, Change, LedgerEntry
 from mock_server.stores.base import (
     Decide,
+    Session,
     StoreError,
     StoreUnavailableError,
+    TooManySessionsError,
+    UnknownSessionError,
     exact_text,
+    new_session_id,
     opening_view,
     shared_text,
 )
+from mock_server.stores.journals import SqliteJournal
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
 TRIM_EVERY = 64
 """Old ledger rows are deleted every TRIM_EVERY insertions: trimming on every one walks
@@ -63,6 +70,46 @@ HEALTH_PROBE_BYTES = 8192
 """Random bytes health commits (16 KiB as hex: four or five pages), more than the
 pages one deduction changes (a balance, a ledger row, the ledger's index)."""
 
+_SESSIONS = """
+CREATE TABLE IF NOT EXISTS session (
+    id TEXT PRIMARY KEY,
+    fixture TEXT,
+    expires REAL NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    session TEXT,
+    entry TEXT NOT NULL
+) STRICT;
+"""
+"""Sessions (``fixture`` NULL: the store's world) and the request journal."""
+
+_MIGRATE_1_TO_2 = f"""
+BEGIN IMMEDIATE;
+CREATE TABLE balance_2 (
+    session TEXT NOT NULL,
+    user_id INTEGER NOT NULL,
+    program_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (session, user_id, program_id, kind, name)
+) STRICT, WITHOUT ROWID;
+INSERT INTO balance_2 SELECT '', user_id, program_id, kind, name, amount FROM balance;
+DROP TABLE balance;
+ALTER TABLE balance_2 RENAME TO balance;
+ALTER TABLE ledger ADD COLUMN session TEXT NOT NULL DEFAULT '';
+DROP INDEX ledger_by_user;
+CREATE INDEX ledger_by_user ON ledger (session, user_id, seq);
+{_SESSIONS}
+PRAGMA user_version = 2;
+COMMIT;
+"""
+"""A file of version 1 (before sessions): its state becomes the default world's."""
+
+DEFAULT = ""
+"""The ``session`` column of the default world's state."""
+
 _SCHEMA = f"""
 BEGIN IMMEDIATE;
 CREATE TABLE IF NOT EXISTS fixture (
@@ -71,15 +118,17 @@ CREATE TABLE IF NOT EXISTS fixture (
     text TEXT NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS balance (
+    session TEXT NOT NULL,
     user_id INTEGER NOT NULL,
     program_id INTEGER NOT NULL,
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
     amount TEXT NOT NULL,
-    PRIMARY KEY (user_id, program_id, kind, name)
+    PRIMARY KEY (session, user_id, program_id, kind, name)
 ) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ledger (
     seq INTEGER PRIMARY KEY,
+    session TEXT NOT NULL,
     user_id INTEGER NOT NULL,
     time TEXT NOT NULL,
     source TEXT NOT NULL,
@@ -91,8 +140,9 @@ CREATE TABLE IF NOT EXISTS ledger (
     balance_after TEXT NOT NULL,
     {_DIRECTION}
 ) STRICT;
-CREATE INDEX IF NOT EXISTS ledger_by_user ON ledger (user_id, seq);
+CREATE INDEX IF NOT EXISTS ledger_by_user ON ledger (session, user_id, seq);
 {_SETTINGS}
+{_SESSIONS}
 PRAGMA user_version = {SCHEMA_VERSION};
 COMMIT;
 """
@@ -139,6 +189,8 @@ class SqliteStore:
         self.token_secret = token_secret
         self._ledger_limit = ledger_limit
         self._ledger_total = ledger_total
+        self._session_worlds: dict[str, World] = {}
+        """Sessions' own fixtures, loaded once per process: a session's never change."""
 
     @classmethod
     def open(
@@ -223,59 +275,90 @@ class SqliteStore:
         self._version = version
         return self._world, version
 
-    async def world(self) -> World:
-        return self._current()[0]
+    def _in(self, session: str | None) -> tuple[World, int | None]:
+        """The world a session sees and the store's fixture version it depends on (None
+        for a session with fixtures of its own); ``UnknownSessionError`` if there is none."""
+        if session is None:
+            return self._current()
+        with self._available() as db:
+            row = db.execute(
+                "SELECT fixture IS NULL, expires FROM session WHERE id = ?", (session,)
+            ).fetchone()
+            if row is None or row[1] <= time.time():
+                raise UnknownSessionError(session)
+            if row[0]:
+                return self._current()
+            world = self._session_worlds.get(session)
+            if world is None:
+                query = "SELECT fixture FROM session WHERE id = ?"
+                (text,) = db.execute(query, (session,)).fetchone()
+                world = load_document(text, f"the fixtures of session {session}")
+                self._session_worlds[session] = world
+            return world, None
+
+    async def world(self, session: str | None = None) -> World:
+        return self._in(session)[0]
 
     async def replace(self, world: World) -> None:
         text = shared_text(world)
         with self._write() as db:
             db.execute("UPDATE fixture SET version = version + 1, text = ?", (text,))
-            _clear(db)
+            _clear(db, DEFAULT)
             version = db.execute("SELECT version FROM fixture").fetchone()[0]
         self._world, self._version = world, version
 
-    async def reset(self) -> None:
+    async def reset(self, session: str | None = None) -> None:
+        self._in(session)
         with self._write() as db:
-            _clear(db)
+            _clear(db, session or DEFAULT)
 
-    def _changed(self, user_id: int) -> dict[Bucket, Decimal]:
+    def _changed(self, user_id: int, space: str) -> dict[Bucket, Decimal]:
         rows = self._db.execute(
-            "SELECT program_id, kind, name, amount FROM balance WHERE user_id = ?", (user_id,)
+            "SELECT program_id, kind, name, amount FROM balance WHERE session = ? AND user_id = ?",
+            (space, user_id),
         )
         return {Bucket(program, kind, name): Decimal(text) for program, kind, name, text in rows}
 
-    async def apply(self, user_id: int, decide: Decide) -> Change | ApiError:
+    async def apply(
+        self, user_id: int, decide: Decide, session: str | None = None
+    ) -> Change | ApiError:
+        space = session or DEFAULT
         for _ in range(MAX_ATTEMPTS):
-            world, version = self._current()  # a new world is loaded outside the lock
+            world, version = self._in(session)  # a new world is loaded outside the lock
             with self._write() as db:
-                if db.execute("SELECT version FROM fixture").fetchone()[0] != version:
+                if (
+                    version is not None
+                    and db.execute("SELECT version FROM fixture").fetchone()[0] != version
+                ):
                     continue  # replaced meanwhile: decide again, on the new world
-                outcome = decide(world, opening_view(world, user_id, self._changed(user_id)))
+                changed = self._changed(user_id, space)
+                outcome = decide(world, opening_view(world, user_id, changed))
                 if isinstance(outcome, Change):
-                    return outcome.numbered(self._record(db, user_id, outcome))
+                    return outcome.numbered(self._record(db, user_id, outcome, space))
                 return outcome
         raise StoreUnavailableError(
             f"sqlite ({self._url}): the fixtures kept changing; the deduction was not made"
         )
 
-    def _record(self, db: sqlite3.Connection, user_id: int, outcome: Change) -> int:
+    def _record(self, db: sqlite3.Connection, user_id: int, outcome: Change, space: str) -> int:
         """Write the change; its ledger entry's seq, which is its ``eventLogId``."""
         bucket, entry = outcome.bucket, outcome.entry
         written = [(bucket, outcome.balance)]
         if outcome.marker is not None:
             written.append((outcome.marker, Decimal(1)))
         db.executemany(
-            "INSERT INTO balance VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO balance VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT DO UPDATE SET amount = excluded.amount",
             [
-                (user_id, where.program_id, where.kind, where.name, exact_text(amount))
+                (space, user_id, where.program_id, where.kind, where.name, exact_text(amount))
                 for where, amount in written
             ],
         )
         inserted = db.execute(
-            "INSERT INTO ledger (user_id, time, source, reason, program_id, kind, name, amount, "
-            "balance_after, direction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO ledger (session, user_id, time, source, reason, program_id, kind, name, "
+            "amount, balance_after, direction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
+                space,
                 user_id,
                 entry.time.isoformat(),
                 entry.source,
@@ -291,29 +374,59 @@ class SqliteStore:
         seq = inserted.lastrowid or 0
         if seq % TRIM_EVERY == 0:
             db.execute(
-                "DELETE FROM ledger WHERE user_id = ? AND seq <= (SELECT seq FROM ledger "
-                "WHERE user_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
-                (user_id, user_id, self._ledger_limit),
+                "DELETE FROM ledger WHERE session = ? AND user_id = ? AND seq <= (SELECT seq "
+                "FROM ledger WHERE session = ? AND user_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                (space, user_id, space, user_id, self._ledger_limit),
             )
             # seq grows by one per deduction, so this keeps those of the newest ones
             db.execute("DELETE FROM ledger WHERE seq <= ?", (seq - self._ledger_total,))
         return seq
 
-    async def balances(self, user_id: int) -> dict[Bucket, Decimal]:
-        world, _ = self._current()
+    async def balances(self, user_id: int, session: str | None = None) -> dict[Bucket, Decimal]:
+        world, _ = self._in(session)
         with self._available():
-            return opening_view(world, user_id, self._changed(user_id))
+            return opening_view(world, user_id, self._changed(user_id, session or DEFAULT))
 
-    async def ledger(self, user_id: int) -> list[LedgerEntry]:
+    async def ledger(self, user_id: int, session: str | None = None) -> list[LedgerEntry]:
+        self._in(session)
         with self._available() as db:
             newest_first = db.execute(
                 "SELECT time, source, reason, program_id, kind, name, amount, balance_after, "
-                "direction, seq FROM ledger WHERE user_id = ? "
-                "AND seq > (SELECT max(seq) FROM ledger) - ? "
-                "ORDER BY seq DESC LIMIT ?",
-                (user_id, self._ledger_total, self._ledger_limit),
+                "direction, seq FROM ledger WHERE session = ? AND user_id = ? "
+                "AND seq > (SELECT max(seq) FROM ledger) - ? ORDER BY seq DESC LIMIT ?",
+                (session or DEFAULT, user_id, self._ledger_total, self._ledger_limit),
             ).fetchall()
         return [_entry(*row) for row in reversed(newest_first)]
+
+    async def open_session(self, world: World | None, ttl: float, limit: int) -> Session:
+        text = shared_text(world) if world is not None else None
+        now = time.time()
+        with self._write() as db:
+            expired = [
+                row[0] for row in db.execute("SELECT id FROM session WHERE expires <= ?", (now,))
+            ]
+            for gone in expired:
+                _end(db, gone)
+            (count,) = db.execute("SELECT count(*) FROM session").fetchone()
+            session = Session(new_session_id(), now + ttl)
+            if count < limit:
+                db.execute(
+                    "INSERT INTO session VALUES (?, ?, ?)", (session.id, text, session.expires)
+                )
+        if count >= limit:  # raised once the sweep is committed and the lock let go
+            raise TooManySessionsError(count)
+        if world is not None:
+            self._session_worlds[session.id] = world
+        return session
+
+    async def close_session(self, session: str) -> None:
+        with self._write() as db:
+            if not _end(db, session):
+                raise UnknownSessionError(session)
+        self._session_worlds.pop(session, None)
+
+    def journal(self, size: int) -> Journal:
+        return SqliteJournal(self._write, self._available, size)
 
     async def check(self) -> None:
         """Read the world and commit new random bytes, as many as a deduction writes at
@@ -334,6 +447,12 @@ class SqliteStore:
 
 def _create_schema(db: sqlite3.Connection, url: str, path: Path) -> None:
     version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 1:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'setting'").fetchone() is None:
+            db.executescript(_SETTINGS)
+        db.executescript(_MIGRATE_1_TO_2)
+        _add_direction(db)
+        return
     if version == SCHEMA_VERSION:
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'setting'").fetchone() is None:
             db.executescript(_SETTINGS)
@@ -397,9 +516,20 @@ def _stored(db: sqlite3.Connection) -> tuple[int, str] | None:
     return row
 
 
-def _clear(db: sqlite3.Connection) -> None:
-    db.execute("DELETE FROM balance")
-    db.execute("DELETE FROM ledger")
+def _clear(db: sqlite3.Connection, space: str | None = None) -> None:
+    """Forget the changes of one namespace (the default world's: ``DEFAULT``), or all."""
+    if space is None:
+        db.execute("DELETE FROM balance")
+        db.execute("DELETE FROM ledger")
+    else:
+        db.execute("DELETE FROM balance WHERE session = ?", (space,))
+        db.execute("DELETE FROM ledger WHERE session = ?", (space,))
+
+
+def _end(db: sqlite3.Connection, session: str) -> bool:
+    """Forget a session and its state; whether there was one."""
+    _clear(db, session)
+    return db.execute("DELETE FROM session WHERE id = ?", (session,)).rowcount > 0
 
 
 def _adopt(db: sqlite3.Connection, world: World) -> tuple[int, bool]:
@@ -417,7 +547,7 @@ def _adopt(db: sqlite3.Connection, world: World) -> tuple[int, bool]:
         else:
             version, resumed = (stored[0] + 1 if stored else 1), False
             db.execute("INSERT OR REPLACE INTO fixture VALUES (1, ?, ?)", (version, text))
-            _clear(db)
+            _clear(db, DEFAULT)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

@@ -31,6 +31,7 @@ from support import (
     basic_header,
     start_server,
     stop_server,
+    wait_until,
 )
 
 from mock_server.app import create_app
@@ -277,7 +278,17 @@ def test_an_outcome_that_cannot_be_found_out_is_9191_never_9199(
     proxy = CuttingProxy(redis_process.port)
     try:
         client = in_thread(proxy.url)
-        assert deduct(client).status_code == 200  # the mock now holds a connection
+        first = deduct(client)
+        assert first.status_code == 200  # the mock now holds a connection
+        # The journal writes its entry after the answer has gone: wait for it, so that
+        # the deduction below does not need a second connection while it is written.
+        wait_until(
+            lambda: (
+                client.get(f"/__admin/requests/{first.headers['X-Capmock-Request-Id']}").status_code
+                == 200
+            ),
+            "the first request's journal entry",
+        )
         proxy.cut_replies(1)
         proxy.refuse(True)  # Redis unreachable while the mock asks what happened
         unknown = deduct(client)

@@ -1,0 +1,102 @@
+"""The request journal as the admin API shows it: list, one entry and why, count,
+verify (with near-misses), clear."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from mock_server.errors import ApiError, Code
+from mock_server.instrument.journal import View
+from mock_server.instrument.verify import PatternError, matching, verify
+from mock_server.runtime import Runtime
+
+LIMIT = 100
+
+
+async def _entries(runtime: Runtime) -> tuple[list[View], int]:
+    if runtime.journal is None:
+        return [], 0
+    return await runtime.journal.entries()
+
+
+async def listed(runtime: Runtime, filters: Mapping[str, Any]) -> dict[str, Any]:
+    """The newest entries first, filtered; ``since`` is a time (ISO 8601) or a request id."""
+    entries, dropped = await _entries(runtime)
+    since = filters.get("since")
+    after = _time(since) if since else None
+    shown = [
+        entry
+        for entry in reversed(entries)
+        if all(
+            filters.get(name) is None or entry[key] == filters[name]
+            for name, key in (
+                ("session", "session"),
+                ("userId", "userId"),
+                ("path", "path"),
+                ("status", "status"),
+                ("code", "code"),
+            )
+        )
+        and (
+            since is None or (entry["time"] >= after if after is not None else entry["id"] > since)
+        )
+    ]
+    limit = filters.get("limit") or LIMIT
+    return {
+        "requests": shown[:limit],
+        "matched": len(shown),
+        "kept": len(entries),
+        "dropped": dropped,
+        "size": runtime.journal.size if runtime.journal else 0,
+    }
+
+
+async def shown(runtime: Runtime, request_id: str) -> View:
+    entries, _ = await _entries(runtime)
+    for entry in entries:
+        if entry["id"] == request_id:
+            return entry
+    raise ApiError.of(Code.NOT_FOUND, method="GET", path=f"/__admin/requests/{request_id}")
+
+
+async def counted(runtime: Runtime, match: Mapping[str, Any]) -> dict[str, Any]:
+    entries, _ = await _entries(runtime)
+    return {"count": len(_matching(match, entries))}
+
+
+async def verified(
+    runtime: Runtime, match: Mapping[str, Any], count: Mapping[str, int] | None
+) -> tuple[dict[str, Any], int]:
+    """200 when as many requests match as ``count`` says (exactly 1 by default), else 409
+    with the report: expected, actual, and the closest near-misses."""
+    entries, _ = await _entries(runtime)
+    try:
+        ok, report = verify(match, count or {"eq": 1}, entries)
+    except PatternError as error:
+        raise ApiError.of(Code.INVALID_INPUT, detail=f"match.{error}") from None
+    return report, 200 if ok else 409
+
+
+async def cleared(runtime: Runtime, session: str | None) -> dict[str, Any]:
+    removed = await runtime.journal.clear(session) if runtime.journal else 0
+    return {"status": "cleared", "removed": removed}
+
+
+def _matching(match: Mapping[str, Any], entries: list[View]) -> list[View]:
+    try:
+        return matching(match, entries)
+    except PatternError as error:
+        raise ApiError.of(Code.INVALID_INPUT, detail=f"match.{error}") from None
+
+
+def _time(text: str) -> str | None:
+    """``since`` as the journal writes times, when it is a time."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
