@@ -92,6 +92,7 @@ class LiveMock:
         params: dict[str, object] | None = None,
         body: object = None,
         auth: tuple[str, str] = ("store.server", "server123"),
+        headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         """Any operation of the contract, as store.server (the clear password, sent as md5)."""
         return self.client.request(
@@ -99,7 +100,7 @@ class LiveMock:
             path,
             params=params,
             json=body,
-            headers={"Authorization": basic_header(*auth)},
+            headers={**(headers or {}), "Authorization": basic_header(*auth)},
         )
 
 

@@ -56,10 +56,9 @@ def security_map(auth: Authenticator) -> dict[str, type]:
 
 
 def _operation(request: ConnexionRequest) -> str | None:
-    """The operationId routing found for the request, if it found one."""
-    routing = request.scope.get("extensions", {}).get("connexion_routing", {})
-    operation: str | None = routing.get("operation_id")
-    return operation
+    """The operationId the instruments gave the request, if they know it."""
+    exchange = current(request.scope)
+    return exchange.operation if exchange else None
 
 
 def _session(request: ConnexionRequest) -> str | None:

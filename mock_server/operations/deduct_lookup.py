@@ -11,7 +11,7 @@ from starlette.types import Scope
 from mock_server.instrument.context import note_customer, session_of
 from mock_server.operations import deduct
 from mock_server.rules.change import Change
-from mock_server.rules.lookup import Identifier, located
+from mock_server.rules.lookup import NO_CUSTOMER, Identifier, located
 from mock_server.runtime import Runtime
 
 OPERATION = "deductPointsByLookup"
@@ -24,6 +24,7 @@ async def apply(
     ``ApiError``."""
     identifier = Identifier.of(OPERATION, source, name, value)
     user_id = located(await runtime.store.world(session_of(scope)), identifier)
-    note_customer(scope, user_id)
+    if user_id != NO_CUSTOMER:
+        note_customer(scope, user_id)
     deduction = deduct.to_deduction(user_id, source, body, identifier)
     return await deduct.applied(runtime, deduction, scope)
