@@ -59,6 +59,9 @@ class Code(IntEnum):
     HEADERS_TOO_LARGE = 9131
     REQUEST_TIMEOUT = 9132
     TOO_MANY_CONNECTIONS = 9133
+    # sessions (9140-9149)
+    UNKNOWN_SESSION = 9140
+    TOO_MANY_SESSIONS = 9141
     # what the lookup, balance, ledger and allocate endpoints refuse without a Capillary code
     BATCH_SIZE = 9150
     NOT_SUPPORTED = 9151
@@ -68,8 +71,6 @@ class Code(IntEnum):
     STORE_UNAVAILABLE = 9190
     OUTCOME_UNKNOWN = 9191
     BODY_INCOMPLETE = 9192
-    UNKNOWN_SESSION = 9140
-    TOO_MANY_SESSIONS = 9141
     INTERNAL_ERROR = 9199
 
 
@@ -132,6 +133,8 @@ MESSAGES: dict[Code, str] = {
     Code.TOO_MANY_CONNECTIONS: (
         "Too many connections: this mock serves at most {limit} at once; try again"
     ),
+    Code.UNKNOWN_SESSION: "No session {session}: it expired, was deleted or never existed",
+    Code.TOO_MANY_SESSIONS: "Too many sessions: {count} are open, the most this mock keeps",
     Code.BATCH_SIZE: "manualCurrencyAllocate takes 1 to {limit} items, got {count}",
     Code.NOT_SUPPORTED: "capmock does not support {what}",
     Code.WRONG_ORG: "orgId {org_id} is not this org ({expected})",
@@ -147,8 +150,6 @@ MESSAGES: dict[Code, str] = {
     ),
     Code.BODY_INCOMPLETE: "The request body did not arrive in full: {detail}",
     Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
-    Code.UNKNOWN_SESSION: "No session {session}: it expired, was deleted or never existed",
-    Code.TOO_MANY_SESSIONS: "Too many sessions: {count} are open, the most this mock keeps",
 }
 
 STATUS: dict[Code, int] = {
