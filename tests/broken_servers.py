@@ -643,7 +643,7 @@ BROKEN = [
     ),
     Broken(
         "refuses an overdraft but deducts it",
-        r"the balance of REGULAR points moved around a refused request \(HTTP 400\)",
+        r"the balance moved around a refused request \(HTTP 400\): REGULAR 680\.000 before",
         lambda: create_app(store=RefusingButDeductingStore(_world())),
     ),
     Broken(
