@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from connexion import request
-from starlette.responses import Response as StarletteResponse
+from starlette.responses import Response
 from starlette.types import Scope
 
 from mock_server.lanes.render import json_response
@@ -13,7 +13,7 @@ from mock_server.lanes.validation import BODY_KEY
 from mock_server.operations import allocate, balance, deduct, deduct_lookup, ledger, token
 from mock_server.runtime import Runtime
 
-Response = tuple[dict[str, Any], int]
+Answer = tuple[int, dict[str, Any]]
 
 
 def _declared(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -34,17 +34,15 @@ class CapillaryApi:
         self.runtime = runtime
 
     async def deductPoints(self, userId: int, source: str) -> Response:  # noqa: N802, N803
-        return await self.deduct(userId, source, parsed_body(), request.scope)
+        return json_response(*await self.deduct(userId, source, parsed_body(), request.scope))
 
-    async def deduct(
-        self, user_id: int, source: str, body: dict[str, Any], scope: Scope
-    ) -> Response:
+    async def deduct(self, user_id: int, source: str, body: dict[str, Any], scope: Scope) -> Answer:
         """Apply one deduction whose credentials and shape were already checked.
 
         Raises the rules' refusal as an ``ApiError``.
         """
         outcome = await deduct.apply(self.runtime, user_id, source, body, scope)
-        return deduct.success(outcome), 200
+        return 200, deduct.success(outcome)
 
     async def deductPointsByLookup(  # noqa: N802
         self,
@@ -55,7 +53,7 @@ class CapillaryApi:
         outcome = await deduct_lookup.apply(
             self.runtime, identifierName, identifierValue, source, parsed_body(), request.scope
         )
-        return deduct.success(outcome), 200
+        return json_response(200, deduct.success(outcome))
 
     async def getPointsBalance(  # noqa: N802
         self,
@@ -66,10 +64,10 @@ class CapillaryApi:
         fetchDataForAllPrograms: bool = False,  # noqa: N803
         entityType: str = "CUSTOMER",  # noqa: N803
         accountId: str | None = None,  # noqa: N803 (one account per source: not used)
-    ) -> StarletteResponse:
+    ) -> Response:
         params = _declared(locals())
-        # numbers with three decimals (8500.000), which Connexion's JSON would write as floats
-        return json_response(await balance.show(self.runtime, params, request.scope), 200)
+        # numbers with three decimals (8500.000), which json alone would write as floats
+        return json_response(200, await balance.show(self.runtime, params, request.scope))
 
     async def getCustomerLedgerInfo(  # noqa: N802
         self,
@@ -93,10 +91,12 @@ class CapillaryApi:
         accountId: str | None = None,  # noqa: N803 (one account per source: not used)
     ) -> Response:
         params = _declared(locals())
-        return await ledger.show(self.runtime, params, request.scope), 200
+        return json_response(200, await ledger.show(self.runtime, params, request.scope))
 
-    async def bulkManualCurrencyAllocation(self) -> StarletteResponse:  # noqa: N802
-        return json_response(*await allocate.issue(self.runtime, parsed_body(), request.scope))
+    async def bulkManualCurrencyAllocation(self) -> Response:  # noqa: N802
+        answer, status = await allocate.issue(self.runtime, parsed_body(), request.scope)
+        return json_response(status, answer)
 
-    async def generateToken(self) -> tuple[dict[str, Any], int, dict[str, str]]:  # noqa: N802
-        return await token.generate(self.runtime, parsed_body(), request.scope)
+    async def generateToken(self) -> Response:  # noqa: N802
+        answer, status, headers = await token.generate(self.runtime, parsed_body(), request.scope)
+        return json_response(status, answer, headers)
