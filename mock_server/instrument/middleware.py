@@ -32,10 +32,15 @@ UNJOURNALED = re.compile(r"/(__admin|ui)(/.*)?|/openapi\.(json|yaml)")
 """The mock's own pages and API: never in the journal."""
 OPERATIONS = re.compile(
     r"/v2/customers/(?P<deductPoints>[0-9]{1,19})/negativePointsAdjustment"
+    r"|/v2/customers/lookup/(?P<deductPointsByLookup>)negativePointsAdjustment"
+    r"|/v2/customers/lookup/points/(?P<getPointsBalance>)balance"
+    r"|/v2/pointsLedger/(?P<getCustomerLedgerInfo>)getCustomerLedgerInfo"
+    r"|/v2/customers/bulk/(?P<bulkManualCurrencyAllocation>)manualCurrencyAllocate"
     r"|/v3/oauth/token/(?P<generateToken>)generate"
 )
 """The Capillary operations by path: the group that matched names the operation (and
-holds the userId when there is one)."""
+holds the userId when there is one; the operations that look a customer up note whom
+they found)."""
 logger = logging.getLogger("capmock")
 _SESSION = SESSION_HEADER.lower().encode()
 _REQUEST_ID = REQUEST_ID_HEADER.lower().encode()
