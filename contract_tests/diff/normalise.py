@@ -12,6 +12,10 @@ Built in, for every answer:
   ``...token`` field ``<token>``;
 - balances (``pointsAvailable``, ``valueAvailable``) that are well formed read
   ``<balance>`` unless they are compared (``--balances``);
+- the data of reads: in a 2xx answer to a GET (a balance, a ledger) every value is the
+  world's, so unless balances are compared only the shape is, with a null matching any
+  type (a customer without a name) and the keys that are the profile's values (a
+  currency's name) read as their placeholder;
 - of the headers, only those a client acts on are compared, in the form that matters:
   Content-Type (its media type), Allow (its set of methods), WWW-Authenticate (its
   schemes), Retry-After (present, as seconds or a date) and Location.
@@ -84,6 +88,9 @@ class Seen:
     """Each leaf's path (``errors[0].status``) and value, but the codes and messages."""
     headers: dict[str, str] | None = None
     """The compared headers that came, normalised."""
+    world: bool = False
+    """Whether the body is the data of a read (its values not compared, a null matching
+    any type)."""
 
     def describe(self) -> str:
         """``8015 (HTTP 404)``, ``HTTP 200``, ``HTTP 502 text/html``: the answer in brief."""
@@ -115,6 +122,20 @@ class Normaliser:
             return Seen(answer.status, None, media, json=False, envelope=False, headers=headers)
         document = self._without_ignored(raw)
         ids = _ids(profile)
+        world = request.method == "GET" and 200 <= (answer.status or 0) < 300 and not self.balances
+        if world:
+            shape = dict(_shape(document, "", ids))
+            return Seen(
+                answer.status,
+                None,
+                media,
+                json=True,
+                envelope=False,
+                shape=shape,
+                values={},
+                headers=headers,
+                world=True,
+            )
         shape = dict(_shape(document, ""))
         values = self._values(document, ids)
         if envelope_problems(raw):
@@ -311,15 +332,17 @@ def _type(value: Any) -> str:
     return "object"
 
 
-def _shape(value: Any, path: str) -> Iterable[tuple[str, str]]:
-    """Each field's path, with array items as ``[]``, and its type."""
+def _shape(value: Any, path: str, ids: dict[str, str] | None = None) -> Iterable[tuple[str, str]]:
+    """Each field's path, with array items as ``[]``, and its type; with ``ids``, keys
+    that are the profile's values read as their placeholders."""
     yield path or "(body)", _type(value)
     if isinstance(value, dict):
         for key, item in value.items():
-            yield from _shape(item, f"{path}.{key}" if path else str(key))
+            name = ids.get(str(key), str(key)) if ids is not None else str(key)
+            yield from _shape(item, f"{path}.{name}" if path else name, ids)
     elif isinstance(value, list):
         for item in value:
-            yield from _shape(item, f"{path}[]")
+            yield from _shape(item, f"{path}[]", ids)
 
 
 def _leaves(value: Any, path: str, key: str = "") -> Iterable[tuple[str, str, Any]]:

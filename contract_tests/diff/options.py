@@ -134,9 +134,9 @@ DIFF_SPECS: tuple[Spec, ...] = (
     Spec(
         "--balances",
         "balances",
-        "Compare balances in answers (compare), read every well-formed balance as "
-        "<balance> (ignore), or compare them only when both targets are capmock serving "
-        "the same fixtures (auto).",
+        "Compare balances and the data of reads in answers (compare), read every "
+        "well-formed balance as <balance> and compare only the shape of reads (ignore), or "
+        "compare them only when both targets are capmock serving the same fixtures (auto).",
         choice(*BALANCES),
         default="auto",
         metavar="auto|compare|ignore",
