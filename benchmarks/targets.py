@@ -83,6 +83,7 @@ class Target(ABC):
     spread = False  # load spread over --spread customers instead of one
     redis = False  # gets a throwaway redis-server
     session = False  # the load runs in a session (POST /__admin/sessions, X-Capmock-Session)
+    console = False  # the console is open during the load: it polls the journal
 
     def missing(self, capmock_help: str) -> str | None:
         """Why it cannot run on this machine (``capmock serve --help`` says what capmock
@@ -108,7 +109,7 @@ STORES = {"memory": "memory", "sqlite": "SQLite", "redis": "Redis"}
 class Capmock(Target):
     """``capmock serve`` on one store, with 1 or ``workers`` processes; the request journal
     on (the default), or off (``journal=False``: ``--journal-size 0``), and the load sent
-    in a session or not."""
+    in a session or not, with the console open or not."""
 
     group = "capmock"
     health = "/__admin/health"
@@ -122,12 +123,14 @@ class Capmock(Target):
         *,
         journal: bool = True,
         session: bool = False,
+        console: bool = False,
     ) -> None:
         self.store, self.workers = store, workers
         self.spread, self.redis = spread is not None, store == "redis"
-        self.journal, self.session = journal, session
+        self.journal, self.session, self.console = journal, session, console
         suffixes = [*(["workers"] if workers else []), *(["spread"] if self.spread else [])]
         suffixes += [*([] if journal else ["bare"]), *(["session"] if session else [])]
+        suffixes += ["console"] if console else []
         self.name = "-".join(["capmock", store, *suffixes])
         what = [f"capmock, {STORES[store]} store", f"{workers} workers" if workers else "1 worker"]
         if spread is not None:
@@ -136,6 +139,8 @@ class Capmock(Target):
             what.append("journal off")
         if session:
             what.append("journal on, in a session")
+        if console:
+            what.append("journal on, the console open (polling it every second)")
         self.what = ", ".join(what)
 
     def missing(self, capmock_help: str) -> str | None:
@@ -316,6 +321,8 @@ def all_targets(workers: int, spread: int) -> list[Target]:
         # session with the journal on (the issue's bound: at most 10% more CPU than off).
         Capmock("memory", journal=False),
         Capmock("memory", session=True),
+        # What an open console costs: its page polls the journal once a second.
+        Capmock("memory", console=True),
         Capmock("sqlite"),
         Capmock("sqlite", workers),
         Capmock("redis"),
