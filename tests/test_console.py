@@ -144,7 +144,7 @@ def test_filters_keep_only_what_they_name(console: Console):
     page.locator("#filters [name=code]").dispatch_event("change")
     expect(console.rows()).to_have_count(1)
     expect(console.rows()).to_contain_text("8907")
-    page.get_by_role("button", name="Clear").click()
+    page.get_by_role("button", name="Clear filters").click()
     page.locator("#filters [name=status]").fill("200")
     page.locator("#filters [name=status]").dispatch_event("change")
     expect(console.rows()).to_have_count(1)

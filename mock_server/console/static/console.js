@@ -9,6 +9,7 @@ const POLL_MS = 1000;
 const PAGE = 100; // entries asked for on each poll
 const SHOWN = 500; // rows kept on the page
 const LEDGER_REQUESTS = 1000; // journal entries searched for a ledger entry's request
+const FAULTS_EVERY = 5; // polls between two readings of the faults (their counts, their end)
 
 const state = {
   session: "",
@@ -17,6 +18,7 @@ const state = {
   generation: 0, // bumped when the filters change: older answers are ignored
   selected: null,
   customer: null, // the userId shown in the customer panel
+  polls: 0,
 };
 
 const $ = (selector) => document.querySelector(selector);
@@ -192,6 +194,8 @@ async function poll() {
         notify(null);
         merge(page);
       }
+      state.polls += 1;
+      if (state.polls % FAULTS_EVERY === 0) await listFaults();
     } catch (error) {
       if (!(error instanceof AdminError)) throw error;
       $("#stream-state").textContent = "stopped";
@@ -312,12 +316,7 @@ async function openEntry(id) {
         ["rule", entry.rule],
         ["outcome", entry.outcome],
         ["operation", entry.operation],
-        [
-          "customer",
-          entry.userId
-            ? h("a", { href: "#customer", onclick: (event) => { event.preventDefault(); lookUp(String(entry.userId)); } }, user)
-            : user,
-        ],
+        ["customer", entry.userId ? link(user, () => lookUp(String(entry.userId))) : user],
         ["source", entry.source],
         ["session", entry.session],
         ["fault", entry.fault],
@@ -395,6 +394,52 @@ function requestOf(change, requests) {
   );
 }
 
+function table(className, headings, rows) {
+  // headings: [text, class] pairs; rows: arrays of cells, each a [content, class] pair
+  const cell = (tag) => ([content, cellClass]) => h(tag, { class: cellClass }, content);
+  return h(
+    "div",
+    { class: "scroll-x" },
+    h(
+      "table",
+      { class: className },
+      h("thead", {}, h("tr", {}, headings.map(cell("th")))),
+      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map(cell("td"))))),
+    ),
+  );
+}
+
+function link(text, open) {
+  const opened = (event) => {
+    event.preventDefault();
+    open();
+  };
+  return h("a", { href: "#", onclick: opened }, text);
+}
+
+function ledgerTable(ledger, requests) {
+  return table(
+    "ledger",
+    [["Time", "wide"], ["Change"], ["Amount", "num"], ["Balance after", "num"], ["Request"]],
+    ledger.map((change) => {
+      const request = requestOf(change, requests);
+      const sign = change.direction === "CREDIT" ? "+" : "−";
+      const what = `${sign} ${change.name} (${change.kind}, program ${change.programId})`;
+      return [
+        [clock(change.time), "wide"],
+        [`${what} · ${change.source} · ${change.reason}`],
+        [change.amount, "num"],
+        [change.balanceAfter, "num"],
+        [
+          request
+            ? link("open", () => openEntry(request.id))
+            : h("span", { class: "hint", title: "not in the journal any more" }, "—"),
+        ],
+      ];
+    }),
+  );
+}
+
 async function showCustomer(userId) {
   const session = state.session;
   const customer = await admin("GET", `customers/${userId}`, { session });
@@ -407,67 +452,27 @@ async function showCustomer(userId) {
     Object.entries(names).map(([name, value]) => `${source} ${name} ${value}`),
   );
   const ledger = [...customer.ledger].reverse();
-  $("#customer").replaceChildren(
-    ...[
-    h("p", { class: "customer-line" }, `Customer ${customer.userId}`, session ? ` in session ${session}` : "", ` · registered in ${customer.sources.join(", ")}`),
+  const where = session ? ` in session ${session}` : "";
+  const shown = [
+    h("p", { class: "customer-line" }, `Customer ${customer.userId}${where} · registered in ${customer.sources.join(", ")}`),
     identifiers.length ? h("p", { class: "hint" }, identifiers.join(" · ")) : null,
     h("h3", {}, "Balances"),
-    h(
-      "div",
-      { class: "scroll-x" },
-      h(
-      "table",
-      { class: "balances" },
-      h("thead", {}, h("tr", {}, h("th", {}, "Program"), h("th", {}, "Kind"), h("th", {}, "Name"), h("th", { class: "num" }, "Balance"))),
-      h(
-        "tbody",
-        {},
-        customer.balances.map((balance) =>
-          h("tr", {}, h("td", {}, balance.programId), h("td", {}, balance.kind), h("td", {}, balance.name), h("td", { class: "num" }, balance.balance)),
-        ),
-      ),
-    ),
+    table(
+      "balances",
+      [["Program"], ["Kind"], ["Name"], ["Balance", "num"]],
+      customer.balances.map((balance) => [
+        [balance.programId],
+        [balance.kind],
+        [balance.name],
+        [balance.balance, "num"],
+      ]),
     ),
     h("h3", {}, `Ledger, newest first (${ledger.length})`),
     ledger.length
-      ? h(
-          "div",
-          { class: "scroll-x" },
-          h(
-          "table",
-          { class: "ledger" },
-          h(
-            "thead",
-            {},
-            h("tr", {}, h("th", { class: "wide" }, "Time"), h("th", {}, "Change"), h("th", { class: "num" }, "Amount"), h("th", { class: "num" }, "Balance after"), h("th", {}, "Request")),
-          ),
-          h(
-            "tbody",
-            {},
-            ledger.map((change) => {
-              const request = requestOf(change, page.requests);
-              return h(
-                "tr",
-                {},
-                h("td", { class: "wide", title: change.time }, clock(change.time)),
-                h("td", {}, `${change.direction === "CREDIT" ? "+" : "−"} ${change.name} (${change.kind}, program ${change.programId}) · ${change.source} · ${change.reason}`),
-                h("td", { class: "num" }, change.amount),
-                h("td", { class: "num" }, change.balanceAfter),
-                h(
-                  "td",
-                  {},
-                  request
-                    ? h("a", { href: "#entry", class: "request-link", onclick: (event) => { event.preventDefault(); openEntry(request.id); } }, "open")
-                    : h("span", { class: "hint", title: "not in the journal any more (dropped or cleared)" }, "—"),
-                ),
-              );
-            }),
-          ),
-          ),
-        )
+      ? ledgerTable(ledger, page.requests)
       : h("p", { class: "hint" }, "No change since the fixtures were loaded or last reset."),
-    ].filter(Boolean),
-  );
+  ];
+  $("#customer").replaceChildren(...shown.filter(Boolean));
 }
 
 // ---- sessions ----------------------------------------------------------------------
@@ -552,10 +557,7 @@ function faultAction(type, value) {
   value = value.trim();
   if (type === "code") return { type, code: Number(value) };
   if (type === "status") return { type, status: Number(value) };
-  if (type === "delay") {
-    const range = value.split("-").map((part) => Number(part.trim()));
-    return { type, ms: range.length === 2 ? range : range[0] };
-  }
+  if (type === "delay") return { type, ms: milliseconds(value) };
   if (type === "timeout") return value ? { type, ms: Number(value) } : { type };
   if (type === "malformed") return value ? { type, kind: value } : { type };
   return { type };
@@ -584,6 +586,21 @@ function showValueField() {
     label.querySelector("span").textContent = known[0];
     label.querySelector("input").placeholder = known[1];
   }
+}
+
+function milliseconds(text) {
+  const range = text.split("-").map((part) => Number(part.trim()));
+  return range.length === 2 ? range : range[0];
+}
+
+function describeDelay(delay) {
+  if (delay.ms === undefined) return `log-normal, median ${delay.median} ms, sigma ${delay.sigma}`;
+  return Array.isArray(delay.ms) ? `${delay.ms[0]}–${delay.ms[1]} ms` : `${delay.ms} ms`;
+}
+
+async function showLatency(view) {
+  const shown = view || (await admin("GET", "latency"));
+  $("#latency").textContent = shown.latency ? describeDelay(shown.latency) : "none";
 }
 
 // ---- reset -------------------------------------------------------------------------
@@ -662,6 +679,14 @@ function start() {
       await listFaults();
     }),
   );
+  $("#latency-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const ms = milliseconds(new FormData(event.target).get("ms"));
+    attempt(async () => showLatency(await admin("PUT", "latency", { body: { ms } })));
+  });
+  $("#clear-latency").addEventListener("click", () =>
+    attempt(async () => showLatency(await admin("DELETE", "latency"))),
+  );
   $("#reset").addEventListener("click", askReset);
   $("#reset-dialog").addEventListener("close", () => {
     if ($("#reset-dialog").returnValue === "reset") attempt(reset);
@@ -669,6 +694,7 @@ function start() {
   renderSessions();
   showValueField();
   attempt(listFaults);
+  attempt(() => showLatency());
   poll();
 }
 
