@@ -521,10 +521,13 @@ const VALUE_LABELS = {
 };
 
 function describeAction(action) {
-  const details = Object.entries(action)
-    .filter(([name]) => name !== "type")
-    .map(([name, value]) => `${name} ${JSON.stringify(value)}`);
-  return [action.type, ...details].join(" ");
+  if (action.type === "code") return `answers code ${action.code}`;
+  if (action.type === "status") return `answers HTTP ${action.status}`;
+  if (action.type === "delay") return `delays ${describeDelay(action)}`;
+  if (action.type === "timeout") return `never answers${action.ms ? ` (closes after ${action.ms} ms)` : ""}`;
+  if (action.type === "reset") return "resets the connection";
+  if (action.type === "empty") return "closes without an answer";
+  return `answers malformed JSON (${action.kind || "truncated"})`;
 }
 
 async function listFaults() {
