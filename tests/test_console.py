@@ -241,3 +241,61 @@ def test_the_page_is_served_whole_by_the_mock(serve: Callable[..., ServedMock]):
     assert missing.status_code == 404
     assert missing.json()["errors"][0]["code"] == 9111
     assert httpx.get(f"{mock.url}/__admin/requests").json()["kept"] == 0
+
+
+def test_a_fault_from_the_form_fails_the_next_request_as_it_says(console: Console):
+    page = console.page
+    form = page.locator("#fault-form")
+    form.locator("[name=type]").select_option("code")
+    form.locator("[name=value]").fill("8907")
+    form.locator("[name=userId]").fill(str(SEED_USER))
+    form.locator("[name=times]").fill("1")
+    form.get_by_role("button", name="Add fault").click()
+    listed = page.locator("#faults li")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text("answers code 8907")
+    expect(listed).to_contain_text("0 of 1 times")
+    (fault,) = httpx.get(f"{console.mock.url}/__admin/faults").json()["faults"]
+    assert fault["match"] == {"userId": SEED_USER} and fault["times"] == 1
+
+    failed = console.deduct("10")  # 680 would allow it: the fault answers instead
+    assert failed.status_code == 400, failed.text
+    assert failed.json()["errors"][0]["code"] == 8907
+    row = console.row(failed.headers["X-Capmock-Request-Id"])
+    expect(row).to_contain_text("8907")
+    expect(row).to_contain_text(f"fault {fault['id']}")
+    expect(listed).to_contain_text("No fault in force")  # it acted once, as it said
+
+    assert console.deduct("10").status_code == 200  # and then no more
+    view = httpx.get(f"{console.mock.url}/__admin/customers/{SEED_USER}").json()
+    (regular,) = (b for b in view["balances"] if b["name"] == "REGULAR")
+    assert regular["balance"] == "670.000"  # the faulted call deducted nothing
+
+
+def test_a_fault_can_be_removed_from_the_page(console: Console):
+    page = console.page
+    form = page.locator("#fault-form")
+    form.locator("[name=type]").select_option("status")
+    form.locator("[name=value]").fill("503")
+    form.get_by_role("button", name="Add fault").click()
+    listed = page.locator("#faults li")
+    expect(listed).to_contain_text("answers HTTP 503")
+    assert console.deduct("10").status_code == 503
+    listed.get_by_role("button", name="Remove").click()
+    expect(listed).to_contain_text("No fault in force")
+    assert httpx.get(f"{console.mock.url}/__admin/faults").json()["faults"] == []
+    assert console.deduct("10").status_code == 200
+
+
+def test_latency_is_shown_set_and_cleared(console: Console):
+    page = console.page
+    shown = page.locator("#latency")
+    expect(shown).to_have_text("none")
+    page.locator("#latency-form [name=ms]").fill("40-60")
+    page.locator("#latency-form").get_by_role("button", name="Set").click()
+    expect(shown).to_have_text("40–60 ms")
+    latency = httpx.get(f"{console.mock.url}/__admin/latency").json()
+    assert latency == {"latency": {"ms": [40, 60]}}
+    page.locator("#clear-latency").click()
+    expect(shown).to_have_text("none")
+    assert httpx.get(f"{console.mock.url}/__admin/latency").json() == {}

@@ -530,6 +530,13 @@ function describeAction(action) {
   return `answers malformed JSON (${action.kind || "truncated"})`;
 }
 
+function describeMatch(match) {
+  const parts = Object.entries(match).map(([name, value]) =>
+    typeof value === "object" ? `${name} ${JSON.stringify(value)}` : `${name} ${value}`,
+  );
+  return parts.length ? `when ${parts.join(", ")}` : "every call";
+}
+
 async function listFaults() {
   const listed = await admin("GET", "faults");
   $("#faults").replaceChildren(
@@ -540,7 +547,7 @@ async function listFaults() {
             { "data-id": fault.id },
             h("strong", {}, fault.id),
             ` ${describeAction(fault.action)} · ${fault.phase}`,
-            Object.keys(fault.match).length ? ` · when ${JSON.stringify(fault.match)}` : " · every call",
+            ` · ${describeMatch(fault.match)}`,
             fault.times ? ` · ${fault.matched} of ${fault.times} times` : ` · matched ${fault.matched}`,
             fault.probability < 1 ? ` · p ${fault.probability}` : "",
             " ",
