@@ -15,9 +15,10 @@ from mock_server.app import create_app
 from mock_server.data import ADMIN_CONTRACT, DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
 
-REFUSALS = ["2xx", "400", "404", "409", "429"]
+REFUSALS = ["2xx", "400", "401", "404", "409", "429"]
 """What a schema-valid admin request may be answered: an unknown customer, request or
-session, a pattern or fixtures the mock refuses, a verification that fails, the cap."""
+session, a pattern or fixtures the mock refuses, ``?secrets=true`` on a mock started
+without an admin token (which never shows secrets), a verification that fails, the cap."""
 
 
 @pytest.mark.parametrize("phase", ["examples", "coverage", "fuzzing"])

@@ -81,9 +81,7 @@ CREATE TABLE IF NOT EXISTS journal (
 """
 """Sessions (``fixture`` NULL: the store's world) and the request journal."""
 
-_MIGRATE_1_TO_2 = f"""
-BEGIN IMMEDIATE;
-CREATE TABLE balance_2 (
+_BALANCE_COLUMNS = """(
     session TEXT NOT NULL,
     user_id INTEGER NOT NULL,
     program_id INTEGER NOT NULL,
@@ -91,7 +89,11 @@ CREATE TABLE balance_2 (
     name TEXT NOT NULL,
     amount TEXT NOT NULL,
     PRIMARY KEY (session, user_id, program_id, kind, name)
-) STRICT, WITHOUT ROWID;
+) STRICT, WITHOUT ROWID;"""
+
+_MIGRATE_1_TO_2 = f"""
+BEGIN IMMEDIATE;
+CREATE TABLE balance_2 {_BALANCE_COLUMNS}
 INSERT INTO balance_2 SELECT '', user_id, program_id, kind, name, amount FROM balance;
 DROP TABLE balance;
 ALTER TABLE balance_2 RENAME TO balance;
@@ -114,15 +116,7 @@ CREATE TABLE IF NOT EXISTS fixture (
     version INTEGER NOT NULL,
     text TEXT NOT NULL
 ) STRICT;
-CREATE TABLE IF NOT EXISTS balance (
-    session TEXT NOT NULL,
-    user_id INTEGER NOT NULL,
-    program_id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    amount TEXT NOT NULL,
-    PRIMARY KEY (session, user_id, program_id, kind, name)
-) STRICT, WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS balance {_BALANCE_COLUMNS}
 CREATE TABLE IF NOT EXISTS ledger (
     seq INTEGER PRIMARY KEY,
     session TEXT NOT NULL,
