@@ -3,8 +3,9 @@ bounded ring (the oldest entries go first, and how many went is counted).
 
 The memory journal keeps each entry as it was captured and renders it only when the
 admin API first asks (then keeps the rendering, so that a console polling the journal
-does not render 10,000 entries a second); the shared journals (``stores/journals.py``) store the rendered entry,
-credentials already hidden, so that every worker and replica reads the same.
+does not render 10,000 entries a second); the shared journals (``stores/journals.py``)
+store the rendered entry, credentials already hidden, so that every worker and replica
+reads the same.
 """
 
 from __future__ import annotations

@@ -605,7 +605,7 @@ function milliseconds(text) {
 
 function describeDelay(delay) {
   if (delay.ms === undefined) return `log-normal, median ${delay.median} ms, sigma ${delay.sigma}`;
-  return Array.isArray(delay.ms) ? `${delay.ms[0]}–${delay.ms[1]} ms` : `${delay.ms} ms`;
+  return Array.isArray(delay.ms) ? `${delay.ms[0]}-${delay.ms[1]} ms` : `${delay.ms} ms`;
 }
 
 async function showLatency(view) {
