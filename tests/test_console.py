@@ -293,7 +293,7 @@ def test_latency_is_shown_set_and_cleared(console: Console):
     expect(shown).to_have_text("none")
     page.locator("#latency-form [name=ms]").fill("40-60")
     page.locator("#latency-form").get_by_role("button", name="Set").click()
-    expect(shown).to_have_text("40–60 ms")
+    expect(shown).to_have_text("40-60 ms")
     latency = httpx.get(f"{console.mock.url}/__admin/latency").json()
     assert latency == {"latency": {"ms": [40, 60]}}
     page.locator("#clear-latency").click()

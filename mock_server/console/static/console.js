@@ -158,6 +158,7 @@ function row(entry) {
       "data-id": entry.id,
       tabindex: 0,
       class: "fresh",
+      onanimationend: (event) => event.currentTarget.classList.remove("fresh"),
       onclick: () => openEntry(entry.id),
       onkeydown: (event) => event.key === "Enter" && openEntry(entry.id),
     },
