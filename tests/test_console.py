@@ -243,7 +243,7 @@ def test_the_page_is_served_whole_by_the_mock(serve: Callable[..., ServedMock]):
     assert httpx.get(f"{mock.url}/__admin/requests").json()["kept"] == 0
 
 
-def test_a_fault_from_the_form_fails_the_next_request_as_it_says(console: Console):
+def test_a_fault_from_the_form_fails_the_next_request_as_it_says(console: Console, tmp_path: Path):
     page = console.page
     form = page.locator("#fault-form")
     form.locator("[name=type]").select_option("code")
@@ -255,6 +255,7 @@ def test_a_fault_from_the_form_fails_the_next_request_as_it_says(console: Consol
     expect(listed).to_have_count(1)
     expect(listed).to_contain_text("answers code 8907")
     expect(listed).to_contain_text("0 of 1 times")
+    page.locator("#faults-panel").screenshot(path=tmp_path / f"faults-{console.width}.png")
     (fault,) = httpx.get(f"{console.mock.url}/__admin/faults").json()["faults"]
     assert fault["match"] == {"userId": SEED_USER} and fault["times"] == 1
 
@@ -299,3 +300,19 @@ def test_latency_is_shown_set_and_cleared(console: Console):
     page.locator("#clear-latency").click()
     expect(shown).to_have_text("none")
     assert httpx.get(f"{console.mock.url}/__admin/latency").json() == {}
+
+
+def test_a_customer_is_found_by_an_identifier(console: Console):
+    page = console.page
+    page.locator("#customer-key").fill("tomswayer@capillarytech1.com")
+    page.get_by_role("button", name="Look up").click()
+    expect(page.locator("#customer .customer-line")).to_contain_text(f"Customer {SEED_USER}")
+    expect(page.locator("#customer")).to_contain_text("INSTORE mobile 9876543210")
+    page.locator("#customer-key").fill("9876543214")  # digits, but no such userId: a mobile
+    page.get_by_role("button", name="Look up").click()
+    expect(page.locator("#customer .customer-line")).to_contain_text("Customer 388034472")
+    page.locator("#customer-key").fill("nobody@example.com")
+    page.get_by_role("button", name="Look up").click()
+    expect(page.locator("#customer")).to_contain_text(
+        "No customer has the userId or identifier nobody@example.com"
+    )
