@@ -46,7 +46,7 @@ class Console:
 
 def open_console(browser: Browser, mock: ServedMock, width: str) -> Iterator[Console]:
     """The console of ``mock`` at one width; every request the page makes is checked to
-    go to the mock, nowhere else."""
+    go to the mock, nowhere else, and its script must not fail."""
     columns, lines = WIDTHS[width]
     context = browser.new_context(viewport={"width": columns, "height": lines}, base_url=mock.url)
     page = context.new_page()
@@ -55,9 +55,12 @@ def open_console(browser: Browser, mock: ServedMock, width: str) -> Iterator[Con
         "request",
         lambda request: None if request.url.startswith(mock.url) else elsewhere.append(request.url),
     )
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto("/__admin/console/")
     yield Console(page, mock, width, elsewhere)
     context.close()
+    assert errors == [], "the page's script failed"
 
 
 @pytest.fixture(params=list(WIDTHS))
