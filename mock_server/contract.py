@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 import yaml
+from connexion.json_schema import resolve_refs
 
 from mock_server.data import ADMIN_CONTRACT, CONTRACT
 
@@ -16,6 +17,13 @@ def document() -> dict[str, Any]:
     with CONTRACT.open(encoding="utf-8") as stream:
         parsed: dict[str, Any] = yaml.safe_load(stream)
         return parsed
+
+
+@cache
+def resolved() -> dict[str, Any]:
+    """The contract with its references resolved, as Connexion resolves it."""
+    resolved: dict[str, Any] = resolve_refs(document())
+    return resolved
 
 
 @cache

@@ -4,7 +4,6 @@ that no client ever sees problem+json or a bare 500."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -24,6 +23,7 @@ from mock_server.auth import (
 )
 from mock_server.errors import ApiError, Code
 from mock_server.instrument.context import current, note
+from mock_server.lanes.render import render
 from mock_server.lanes.routes import allowed_methods
 from mock_server.lanes.validation import shape
 from mock_server.stores.base import Store, StoreUnavailableError
@@ -171,5 +171,5 @@ def _envelope(
         },
         mimetype="application/json",
         content_type="application/json",
-        body=json.dumps(error.envelope()),
+        body=render(error.envelope()),
     )

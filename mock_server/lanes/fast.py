@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 import re
 from typing import Any
@@ -26,7 +25,8 @@ from mock_server.auth import require_points
 from mock_server.errors import ApiError, Code
 from mock_server.instrument.context import current, note
 from mock_server.lanes.body import read_body, replay
-from mock_server.lanes.validation import parse_json, schema_view
+from mock_server.lanes.render import respond
+from mock_server.lanes.validation import body_schema, parse_json, schema_view, validators
 from mock_server.model import Principal
 from mock_server.operations.api import CapillaryApi
 from mock_server.stores.base import StoreUnavailableError
@@ -49,10 +49,9 @@ class FastLane:
         self._sources = {source.encode(): source for source in contract.sources()}
         operation = document["paths"][OPERATION]["post"]
         (user_id,) = (p for p in operation["parameters"] if p["name"] == "userId")
-        body = operation["requestBody"]["content"]["application/json"]["schema"]
         components = {"components": document["components"]}
         self._user_id = jsonschema_rs.Draft4Validator({**user_id["schema"], **components})
-        self._body = jsonschema_rs.Draft4Validator({"allOf": [body], **components})
+        self._body, _ = validators(body_schema(OPERATION, "post"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -75,7 +74,7 @@ class FastLane:
             return await self.app(scope, replay(raw, receive), send)
 
         try:
-            answer, status = await self.api.deduct(user_id, self._sources[query[1]], body, scope)
+            status, answer = await self.api.deduct(user_id, self._sources[query[1]], body, scope)
         except StoreUnavailableError as error:
             return await self._refuse(scope, send, error.refusal())
         except ApiError as refusal:
@@ -85,13 +84,13 @@ class FastLane:
             return await self._refuse(
                 scope, send, ApiError.of(Code.INTERNAL_ERROR, detail=type(error).__name__)
             )
-        await _respond(send, status, answer)
+        await respond(send, status, answer)
 
     async def _refuse(self, scope: Scope, send: Send, refusal: ApiError) -> None:
         """A refusal as the app renders it, with the status the fixtures give its code."""
         note(scope, refusal)
         status = refusal.status(self.api.runtime.store.last_world.error_status)
-        await _respond(send, status, refusal.envelope(), refusal.headers())
+        await respond(send, status, refusal.envelope(), refusal.headers())
 
     async def _principal(self, scope: Scope) -> Principal | None:
         """The caller, when its credentials pass as Connexion would check them."""
@@ -124,13 +123,3 @@ class FastLane:
         except ApiError:
             return None
         return body if isinstance(body, dict) and self._body.is_valid(schema_view(body)) else None
-
-
-async def _respond(
-    send: Send, status: int, answer: dict[str, Any], headers: dict[str, str] | None = None
-) -> None:
-    body = json.dumps(answer).encode()
-    sent = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    sent += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": sent})
-    await send({"type": "http.response.body", "body": body})

@@ -21,6 +21,7 @@ from jsonschema import Draft4Validator, ValidationError
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server import contract
 from mock_server.errors import MESSAGES, ApiError, Code, RuleError
 from mock_server.lanes.body import read_body, replay
 from mock_server.lanes.json_text import json_text
@@ -137,7 +138,7 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
     def _validate(self, body: Any) -> None:
         if not isinstance(body, dict):
             raise shape(Code.BODY_NOT_OBJECT, f"the body is a JSON {type(body).__name__}")
-        fast, explainer = _validators(self._schema)
+        fast, explainer = validators(self._schema)
         if fast.is_valid(schema_view(body)):
             return
         errors = [_code_for(error, body) for error in explainer.iter_errors(body)]
@@ -152,20 +153,33 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
         )
 
 
-_compiled: dict[int, tuple[dict[str, Any], Any, Any]] = {}
+_compiled: dict[str, tuple[Any, Any]] = {}
+_seen: dict[int, tuple[dict[str, Any], Any, Any]] = {}
 
 
-def _validators(schema: dict[str, Any]) -> tuple[Any, Any]:
+def validators(schema: dict[str, Any]) -> tuple[Any, Any]:
     """A fast validator (jsonschema-rs) that decides, and jsonschema that explains.
 
-    Compiled once per operation (Connexion would build one per request), keyed by
-    identity; the cache holds the schema itself, so an id is never reused.
+    Compiled once per schema, whoever asks: Connexion's lane and the fast lane share
+    one compiled body schema (Connexion would build one per request). Looked up by
+    identity first; the cache holds the schema itself, so an id is never reused.
     """
-    entry = _compiled.get(id(schema))
+    entry = _seen.get(id(schema))
     if entry is None:
-        entry = (schema, *compile_schema(schema))
-        _compiled[id(schema)] = entry
+        text = json.dumps(schema, sort_keys=True, default=str)
+        compiled = _compiled.get(text) or _compiled.setdefault(text, compile_schema(schema))
+        entry = (schema, *compiled)
+        _seen[id(schema)] = entry
     return entry[1], entry[2]
+
+
+def body_schema(path: str, method: str) -> dict[str, Any]:
+    """An operation's JSON body schema as Connexion hands it to its validator: the
+    references resolved, and the contract's components beside it."""
+    document = contract.resolved()
+    operation = document["paths"][path][method]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    return {**schema, "components": document["components"]}
 
 
 def compile_schema(schema: dict[str, Any]) -> tuple[Any, Any]:
