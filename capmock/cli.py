@@ -20,7 +20,8 @@ import click
 from capmock import __version__
 from capmock.command import EXIT_FAILED, EXIT_USAGE, CapmockGroup, fail
 from capmock.net import is_loopback_host
-from contract_tests.options import click_options
+from contract_tests.diff.options import DIFF_SPECS
+from contract_tests.options import click_options, click_options_for
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.instrument.journal import JOURNAL_SIZE
 from mock_server.limits import Limits, parse_size
@@ -79,6 +80,9 @@ def main() -> None:
       capmock test --base-url http://127.0.0.1:8080
     Check that a change of the contract keeps its clients working:
       capmock compat --base origin/main openapi/capillary.yaml
+    Check that the mock still answers like a live org:
+      capmock diff --a http://127.0.0.1:8080 --b https://eu.api.capillarytech.com \\
+        --profile-b my-org.yaml
 
     Errors read "capmock SUBCOMMAND: problem" on stderr. Exit codes: 0 success, 1 the
     work failed (the port is in use, the target broke the contract), 2 wrong usage.
@@ -557,6 +561,53 @@ def compat(
     if output is not None:
         progress(f"{render.summary(report, severity)}; report in {output}")
     sys.exit(EXIT_FAILED if report.breaking(severity) else 0)
+
+
+@main.command()
+@click_options_for(DIFF_SPECS)
+def diff(**values: object) -> None:
+    """Send the same requests to two targets and report where their answers drift apart.
+
+    Typically A is our mock and B a live org. Both get the cases of capmock test's
+    plans, built from each one's profile, and their answers are compared: status, code,
+    message (after substituting the values), the shape of the body, and the headers a
+    client acts on (Content-Type, Allow, WWW-Authenticate, Retry-After, Location).
+    Dates, request ids, tokens and (unless both are capmock on the same fixtures)
+    balances are read alike; --ignore and --substitute add to that. Each drift comes
+    with a suggestion where one exists.
+
+    \b
+    Safety: as in capmock test. A target is live unless it is capmock on loopback (and
+    not given --live-a or --live-b): its profile is then required, and /__admin is never
+    used. Without --allow-writes only
+    requests that cannot take a point are sent, to either target; with it, writes go to
+    each profile's test customer only. Each target gets the preflight first.
+
+    \b
+    Exit 0 no new drift (drifts in --baseline are known), 1 new drift, 2 usage error
+    (bad option or baseline, a target unreachable or refusing the credentials).
+
+    \b
+    Examples:
+      capmock diff --a http://127.0.0.1:8080 --b http://127.0.0.1:9090
+      capmock diff --a http://127.0.0.1:8080 --b https://eu.api.capillarytech.com \\
+        --profile-b my-org.yaml --oauth-b KEY:SECRET --rate-limit 5/s --dry-run
+      capmock diff --a http://127.0.0.1:8080 --b https://eu.api.capillarytech.com \\
+        --profile-b my-org.yaml --baseline drift.json --update-baseline
+      capmock diff --a http://127.0.0.1:8080 --b https://eu.api.capillarytech.com \\
+        --profile-b my-org.yaml --baseline drift.json --format github --report diff/
+      capmock diff --a http://127.0.0.1:8080 --b http://127.0.0.1:9090 \\
+        --ignore '$.warnings' --ignore Retry-After --substitute 'req-[0-9a-f]+=<id>'
+    """
+    from contract_tests.diff.options import diff_options_from
+    from contract_tests.diff.run import run
+    from contract_tests.options import UsageError
+
+    try:
+        options = diff_options_from(values)
+    except UsageError as error:
+        fail(str(error), EXIT_USAGE)
+    sys.exit(run(options))
 
 
 def _write(text: str, output: Path | None) -> None:

@@ -108,6 +108,11 @@ class Spec:
     """Masked in the command line that reruns a run."""
     rerun: bool = True
     """Part of the command line that reruns a run (outputs are not)."""
+    multiple: bool = False
+    """Given any number of times; the value is then a tuple of what each gave (click
+    only: no option of ``capmock test`` repeats)."""
+    short: str | None = None
+    """A one-letter alias such as ``-o``."""
 
     @property
     def is_flag(self) -> bool:
@@ -298,23 +303,32 @@ class _Read(click.ParamType[Any, Any]):
             self.fail(str(error), param, ctx)
 
 
-def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorate a click command with every option of the table."""
-    for spec in reversed(SPECS):
-        if spec.is_flag:
-            option = click.option(spec.flag, spec.attr, is_flag=True, default=False, help=spec.help)
-        else:
-            option = click.option(
-                spec.flag,
-                spec.attr,
-                type=_Read(spec),
-                default=spec.default,
-                show_default=spec.default is not None,
-                metavar=spec.metavar,
-                help=spec.help,
-            )
-        command = option(command)
-    return command
+def click_options_for(specs: tuple[Spec, ...]) -> Callable[[Callable[..., Any]], Any]:
+    """A decorator that gives a click command every option of ``specs``."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for spec in reversed(specs):
+            names = (spec.flag, *([spec.short] if spec.short else []), spec.attr)
+            if spec.is_flag:
+                option = click.option(*names, is_flag=True, default=False, help=spec.help)
+            else:
+                option = click.option(
+                    *names,
+                    type=_Read(spec),
+                    default=() if spec.multiple else spec.default,
+                    multiple=spec.multiple,
+                    show_default=spec.default is not None,
+                    metavar=spec.metavar,
+                    help=spec.help,
+                )
+            command = option(command)
+        return command
+
+    return decorate
+
+
+click_options = click_options_for(SPECS)
+"""Decorate a click command with every option of ``capmock test``."""
 
 
 # --- pytest --------------------------------------------------------------------------

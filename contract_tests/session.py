@@ -28,7 +28,7 @@ from contract_tests.derive import CannotDeriveError, derive_document, derive_pro
 from contract_tests.findings import Finding
 from contract_tests.limits import Limits
 from contract_tests.local_mock import LocalMock, local_mocks
-from contract_tests.options import Options, UsageError
+from contract_tests.options import ADMIN_TOKEN_ENV, Options, UsageError
 from contract_tests.preflight import preflight
 from contract_tests.profile import DEFAULT_PROFILE, Credentials, ProfileError, load_profile
 from contract_tests.target import ADMIN, ADMIN_HEADER, Target, is_loopback
@@ -212,7 +212,14 @@ def _fixtures(base_url: str, admin_token: str | None) -> dict[str, object]:
         )
         document = answer.json() if answer.status_code == 200 else None
     if document is None:
-        document = httpx.get(url, timeout=10).json()
+        answer = httpx.get(url, timeout=10)
+        if answer.status_code in (401, 403):
+            given = f"the token in {ADMIN_TOKEN_ENV}" if admin_token else "no admin token"
+            raise UsageError(
+                f"{base_url}{ADMIN}/fixtures refused {given} (HTTP {answer.status_code}): set "
+                f"{ADMIN_TOKEN_ENV} to the mock's --admin-token, or give --profile"
+            )
+        document = answer.json()
     if not isinstance(document, dict):
         raise UsageError(f"{base_url}{ADMIN}/fixtures did not answer with fixtures")
     return document

@@ -176,7 +176,9 @@ def test_every_format_reports_the_break(
     elif fmt == "github":
         assert text.startswith("::error title=ERR request-parameter-enum-value-removed::")
     else:
+        assert "| severity | rule | change | where |" in text
         assert "| ERR | `request-parameter-enum-value-removed` |" in text
+        assert "query parameter source |" in text
 
 
 BROKEN = {

@@ -178,6 +178,22 @@ def test_print_profile_derives_one_from_our_own_mock(served: Callable[[object], 
     assert profile.credentials.secret == "server123"
 
 
+@pytest.mark.parametrize(("token", "given"), [(None, "no admin token"), ("wr0ng", "the token in")])
+def test_a_mock_that_refuses_its_fixtures_is_named_never_read_as_fixtures(
+    served: Callable[[object], str], token: str | None, given: str
+) -> None:
+    """A mock with an admin token answers 9117 to GET /__admin/fixtures without it: that
+    answer is not a fixture document that lacks a default program."""
+    mock_url = served(create_app(load_fixtures(DEFAULT_FIXTURES), admin_token="t0ken"))
+    with pytest.raises(UsageError) as refused:
+        build_target(Options(base_url=mock_url, admin_token=token), mock_url)
+    assert str(refused.value) == (
+        f"{mock_url}/__admin/fixtures refused {given}"
+        + (" CAPMOCK_ADMIN_TOKEN" if token else "")
+        + " (HTTP 401): set CAPMOCK_ADMIN_TOKEN to the mock's --admin-token, or give --profile"
+    )
+
+
 def test_the_curl_of_a_non_utf8_body_sends_its_bytes(served: Callable[[object], str]) -> None:
     """The command a finding shows, run by a shell with the real curl, delivers exactly the
     bytes the test sent."""

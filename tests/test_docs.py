@@ -28,6 +28,7 @@ from mock_server.fixtures import load_document
 
 README = ROOT / "README.md"
 INTEGRATING = ROOT / "docs" / "integrating.md"
+CI_GATES = ROOT / "docs" / "ci-gates.md"
 SHELL_OPERATORS = {"&", "&&", "||", ";", "|", ">", "2>&1", "<"}
 
 
@@ -304,3 +305,25 @@ def _free_port() -> int:
     from support import free_port
 
     return free_port()
+
+
+# --- docs/ci-gates.md --------------------------------------------------------------------
+
+
+def test_the_ci_gates_workflows_and_examples_run_real_capmock_commands():
+    """Every workflow of the guide is a GitHub Actions job whose capmock commands, and
+    every command of its shell examples, exist and take the options they are given."""
+    workflows = [yaml.safe_load(body) for _, body in blocks(CI_GATES, "yaml")]
+    gated = []
+    for workflow in workflows:
+        (job,) = workflow["jobs"].values()
+        script = "\n".join(step["run"] for step in job["steps"] if "run" in step)
+        commands = capmock_commands(script)
+        gated += [c[0] for c in commands if c[0] != "serve"]
+        for command in commands:
+            assert_real_command(command)
+    assert sorted(set(gated)) == ["compat", "diff"]  # a workflow for each
+    examples = [c for _, body in blocks(CI_GATES, "sh") for c in capmock_commands(body)]
+    assert {c[0] for c in examples} == {"compat", "diff"}
+    for command in examples:
+        assert_real_command(command)

@@ -1,8 +1,8 @@
 """What compat reports: typed findings with a severity, and the report that gathers them.
 
 Every finding names its rule (the oasdiff id where compat mirrors one), where in the API
-it applies and what changed; the renderers read only these fields, so other commands can
-report through them too.
+it applies and what changed; the renderers read only these fields and the report's
+``Wording``, so other commands (``capmock diff``) report through them too.
 """
 
 from __future__ import annotations
@@ -61,13 +61,37 @@ class Finding:
     example: Example | None = None
     source: str = "rules"
     """``rules`` (structural), ``catalogue`` (error codes) or ``examples`` (property check)."""
+    lines: tuple[tuple[str, str], ...] = ()
+    """More labelled lines to show under the message, after the note."""
 
     def details(self) -> list[tuple[str, str]]:
         """Labelled lines a renderer may show under the message."""
         lines = [("at", str(place)) for place in self.places]
         if self.note:
             lines.append(("note", self.note))
-        return lines
+        return lines + list(self.lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """How a report names itself, its verdicts and its severities."""
+
+    command: str = "capmock compat"
+    between: str = "->"
+    """Between the two things compared: ``OLD -> NEW``."""
+    passed: str = "compatible"
+    failed: str = "breaking"
+    levels: tuple[tuple[Severity, str], ...] = (
+        (Severity.ERR, "ERR"),
+        (Severity.WARN, "WARN"),
+        (Severity.INFO, "INFO"),
+    )
+    """The severities this report uses, most severe first, each with its name."""
+    fail_on: bool = True
+    """Whether the summary names the severity the run fails on (``--fail-on``)."""
+
+    def level(self, severity: Severity) -> str:
+        return dict(self.levels)[severity]
 
 
 @dataclass(slots=True)
@@ -79,6 +103,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     """One line per thing the comparison did, e.g. ``property check: 200 requests``."""
+    wording: Wording = field(default_factory=Wording)
 
     def sorted(self) -> list[Finding]:
         return sorted(self.findings, key=lambda f: (-f.severity, f.rule, f.message))

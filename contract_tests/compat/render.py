@@ -19,25 +19,31 @@ FORMATS = ("text", "json", "markdown", "junit", "github")
 
 def verdict(report: Report, fail_on: Severity) -> str:
     if report.breaking(fail_on):
-        return "breaking"
-    return "compatible"
+        return report.wording.failed
+    return report.wording.passed
 
 
 def summary(report: Report, fail_on: Severity) -> str:
-    counts = ", ".join(f"{report.count(level)} {level.name}" for level in reversed(Severity))
-    return f"{verdict(report, fail_on)} ({counts}; failing on {fail_on.name})"
+    wording = report.wording
+    counts = ", ".join(f"{report.count(level)} {name}" for level, name in wording.levels)
+    failing = f"; failing on {wording.level(fail_on)}" if wording.fail_on else ""
+    return f"{verdict(report, fail_on)} ({counts}{failing})"
 
 
 def text(report: Report, fail_on: Severity) -> str:
-    lines = [f"capmock compat {report.old} -> {report.new}", ""]
+    wording = report.wording
+    width = max(len(name) for _, name in wording.levels)
+    lines = [f"{wording.command} {report.old} {wording.between} {report.new}", ""]
     for finding in report.sorted():
-        lines.append(f"{finding.severity.name:<4} {finding.rule}: {finding.message}")
-        lines.extend(f"     {label}: {value}" for label, value in finding.details())
+        level = wording.level(finding.severity)
+        lines.append(f"{level:<{width}} {finding.rule}: {finding.message}")
+        lines.extend(f"{'':{width + 1}}{label}: {value}" for label, value in finding.details())
         if finding.example:
             lines.append(
-                f"     example ({_example_caption(finding)}): {_compact(finding.example.message)}"
+                f"{'':{width + 1}}example ({_example_caption(finding)}): "
+                f"{_compact(finding.example.message)}"
             )
-            lines.append(f"     refused: {finding.example.refusal}")
+            lines.append(f"{'':{width + 1}}refused: {finding.example.refusal}")
     if report.findings:
         lines.append("")
     lines.extend(report.checked)
@@ -65,27 +71,35 @@ def as_json(report: Report, fail_on: Severity) -> str:
 
 
 def markdown(report: Report, fail_on: Severity) -> str:
+    wording = report.wording
     icon = "❌" if report.breaking(fail_on) else "✅"
+    arrow = "→" if wording.between == "->" else wording.between
     lines = [
-        f"## {icon} capmock compat: {summary(report, fail_on)}",
+        f"## {icon} {wording.command}: {summary(report, fail_on)}",
         "",
-        f"`{report.old}` → `{report.new}`",
+        f"`{report.old}` {arrow} `{report.new}`",
         "",
     ]
     if report.findings:
-        lines += ["| severity | rule | change | where |", "| --- | --- | --- | --- |"]
+        placed = any(finding.places for finding in report.findings)
+        columns = ["severity", "rule", "change", *(["where"] if placed else [])]
+        lines += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
         for finding in report.sorted():
-            where = "<br>".join(_cell(str(place)) for place in finding.places)
-            cells = (finding.severity.name, f"`{finding.rule}`", _cell(finding.message), where)
+            level = wording.level(finding.severity)
+            cells = [level, f"`{finding.rule}`", _cell(finding.message)]
+            if placed:
+                cells.append("<br>".join(_cell(str(place)) for place in finding.places))
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
         for finding in report.sorted():
-            if finding.example or finding.note:
-                title = f"{finding.severity.name} {finding.rule}: {_cell(finding.message)}"
+            if finding.example or finding.note or finding.lines:
+                level = wording.level(finding.severity)
+                title = f"{level} {finding.rule}: {_cell(finding.message)}"
                 lines.append(f"<details><summary>{title}</summary>")
                 lines.append("")
                 if finding.note:
                     lines.append(_cell(finding.note))
+                lines += [f"- {label}: {_cell(value)}" for label, value in finding.lines]
                 if finding.example:
                     lines += [
                         "",
@@ -103,35 +117,38 @@ def markdown(report: Report, fail_on: Severity) -> str:
 
 
 def junit(report: Report, fail_on: Severity) -> str:
+    wording = report.wording
+    classname = quoteattr(wording.command.replace(" ", "."))
     failures = [f for f in report.findings if f.severity >= fail_on]
     cases = []
     for finding in report.sorted():
         name = quoteattr(f"{finding.rule}: {finding.message}")
         body = _plain(finding)
+        level = wording.level(finding.severity)
         if finding.severity >= fail_on:
-            kind = quoteattr(finding.severity.name)
             cases.append(
-                f'  <testcase classname="capmock.compat" name={name}>\n'
-                f"    <failure type={kind} message={quoteattr(finding.message)}>"
+                f"  <testcase classname={classname} name={name}>\n"
+                f"    <failure type={quoteattr(level)} message={quoteattr(finding.message)}>"
                 f"{escape(body)}</failure>\n"
                 f"  </testcase>"
             )
         else:
             cases.append(
-                f'  <testcase classname="capmock.compat" name={name}>\n'
-                f"    <system-out>{escape(finding.severity.name + ' ' + body)}</system-out>\n"
+                f"  <testcase classname={classname} name={name}>\n"
+                f"    <system-out>{escape(level + ' ' + body)}</system-out>\n"
                 "  </testcase>"
             )
     if not cases:
-        cases.append('  <testcase classname="capmock.compat" name="no changes"/>')
+        cases.append(f'  <testcase classname={classname} name="no changes"/>')
     return (
         '<?xml version="1.0" encoding="utf-8"?>\n'
-        f'<testsuite name="capmock compat" tests="{len(cases)}" '
+        f'<testsuite name={quoteattr(wording.command)} tests="{len(cases)}" '
         f'failures="{len(failures)}" errors="0">\n' + "\n".join(cases) + "\n</testsuite>\n"
     )
 
 
 def github(report: Report, fail_on: Severity) -> str:
+    wording = report.wording
     lines = []
     for finding in report.sorted():
         level = (
@@ -141,9 +158,10 @@ def github(report: Report, fail_on: Severity) -> str:
             if finding.severity is Severity.WARN
             else "notice"
         )
-        title = _escape_property(f"{finding.severity.name} {finding.rule}")
+        title = _escape_property(f"{wording.level(finding.severity)} {finding.rule}")
         lines.append(f"::{level} title={title}::{_escape_data(_plain(finding))}")
-    lines.append(f"::notice title=capmock compat::{_escape_data(summary(report, fail_on))}")
+    command = _escape_property(wording.command)
+    lines.append(f"::notice title={command}::{_escape_data(summary(report, fail_on))}")
     return "\n".join(lines) + "\n"
 
 
@@ -156,27 +174,32 @@ RENDERERS: dict[str, Callable[[Report, Severity], str]] = {
 }
 
 
-def failure(fmt: str, problem: str) -> str:
+def failure(
+    fmt: str, problem: str, command: str = "capmock compat", what: str = "the contracts"
+) -> str:
     """What a machine-read format says when no comparison could be made: never "no changes"."""
     if fmt == "json":
         return json.dumps({"verdict": "error", "error": problem}, indent=2) + "\n"
     if fmt == "junit":
         return (
             '<?xml version="1.0" encoding="utf-8"?>\n'
-            '<testsuite name="capmock compat" tests="1" failures="0" errors="1">\n'
-            f'  <testcase classname="capmock.compat" name="compare the contracts">\n'
+            f'<testsuite name={quoteattr(command)} tests="1" failures="0" errors="1">\n'
+            f"  <testcase classname={quoteattr(command.replace(' ', '.'))} "
+            f"name={quoteattr(f'compare {what}')}>\n"
             f"    <error message={quoteattr(problem)}/>\n  </testcase>\n</testsuite>\n"
         )
     if fmt == "github":
-        return f"::error title=capmock compat::{_escape_data(problem)}\n"
+        return f"::error title={_escape_property(command)}::{_escape_data(problem)}\n"
     if fmt == "markdown":
-        return f"## ⚠️ capmock compat could not compare the contracts\n\n{_cell(problem)}\n"
+        return f"## ⚠️ {command} could not compare {what}\n\n{_cell(problem)}\n"
     return ""
 
 
 def _finding_json(finding: Finding) -> dict[str, Any]:
     data = asdict(finding)
     data["severity"] = finding.severity.name
+    if not finding.lines:
+        del data["lines"]
     return data
 
 
