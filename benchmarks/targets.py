@@ -104,6 +104,14 @@ class Target(ABC):
 
 
 STORES = {"memory": "memory", "sqlite": "SQLite", "redis": "Redis"}
+FAILURES = (
+    *("--fault", "status=599,user=1"),
+    *("--fault", "reset,phase=after_commit,session=nobody"),
+    *("--rate-limit", "1000000000/min"),
+)
+"""Failure instruments that are set but never act on the load: two faults that match
+other calls (another customer; a session the load does not name) and a rate limit the
+load never reaches, though every call is counted against it."""
 
 
 class Capmock(Target):
@@ -124,13 +132,15 @@ class Capmock(Target):
         journal: bool = True,
         session: bool = False,
         console: bool = False,
+        failures: bool = False,
     ) -> None:
-        self.store, self.workers = store, workers
+        self.store, self.workers, self.failures = store, workers, failures
         self.spread, self.redis = spread is not None, store == "redis"
         self.journal, self.session, self.console = journal, session, console
         suffixes = [*(["workers"] if workers else []), *(["spread"] if self.spread else [])]
         suffixes += [*([] if journal else ["bare"]), *(["session"] if session else [])]
         suffixes += ["console"] if console else []
+        suffixes += ["failures"] if failures else []
         self.name = "-".join(["capmock", store, *suffixes])
         what = [f"capmock, {STORES[store]} store", f"{workers} workers" if workers else "1 worker"]
         if spread is not None:
@@ -141,9 +151,13 @@ class Capmock(Target):
             what.append("journal on, in a session")
         if console:
             what.append("journal on, the console open (polling it every second)")
+        if failures:
+            what.append("2 faults and a rate limit set, none acting on the load")
         self.what = ", ".join(what)
 
     def missing(self, capmock_help: str) -> str | None:
+        if self.failures and "--fault" not in capmock_help:
+            return "skipped: capmock serve has no --fault yet"
         if self.store == "memory":
             return None
         if "--store" not in capmock_help:
@@ -168,6 +182,8 @@ class Capmock(Target):
             words += ["--workers", str(self.workers)]
         if not self.journal:
             words += ["--journal-size", "0"]
+        if self.failures:
+            words += FAILURES
         return words
 
     def env(self, inputs: Inputs) -> dict[str, str]:
@@ -323,6 +339,7 @@ def all_targets(workers: int, spread: int) -> list[Target]:
         Capmock("memory", session=True),
         # What an open console costs: its page polls the journal once a second.
         Capmock("memory", console=True),
+        Capmock("memory", failures=True),
         Capmock("sqlite"),
         Capmock("sqlite", workers),
         Capmock("redis"),

@@ -12,8 +12,9 @@ import gc
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -35,6 +36,7 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
 
+    from mock_server.instrument.startup import FailureOptions
     from mock_server.stores.base import Store
 
 APP_FACTORY = "mock_server.app:app_from_env"
@@ -170,6 +172,34 @@ def main() -> None:
     help="Sessions (POST /__admin/sessions) open at once; past it, 429. "
     "[env: CAPMOCK_MAX_SESSIONS]",
 )
+@click.option(
+    "--latency",
+    metavar="SPEC",
+    help="Wait before serving every call of a Capillary operation: 80ms, 40-400ms (uniform) "
+    "or lognormal:median=80ms,sigma=0.5. PUT /__admin/latency changes it while running.",
+)
+@click.option(
+    "--rate-limit",
+    metavar="RATE",
+    help="At most RATE calls per API key (Basic user or OAuth client), e.g. 100/min as "
+    "Capillary's demo clusters; past it 429 (code 9193) with Retry-After. Shared by every "
+    "worker and replica of the store.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    metavar="SPEC",
+    multiple=True,
+    help="A fault, as POST /__admin/faults takes it, in short: e.g. 'code=9199,p=0.02', "
+    "'reset,phase=after_commit,times=1', 'timeout,user=388034468'. Repeatable. The grammar: "
+    "docs/integrating.md#testing-failure-handling.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    help="Keys the draws of faults with a probability, so that the same calls fail in the "
+    "same order on every run (without it, one is drawn and printed).",
+)
 @click.option("--access-log/--no-access-log", default=False, help="Log every request on stdout.")
 @click.option(
     "--max-body-size",
@@ -230,6 +260,10 @@ def serve(
     ledger_entries: int,
     journal_size: int,
     max_sessions: int,
+    latency: str | None,
+    rate_limit: str | None,
+    faults: tuple[str, ...],
+    seed: int | None,
     access_log: bool,
     max_body_size: int,
     max_fixture_size: int,
@@ -249,6 +283,8 @@ def serve(
       capmock serve --store sqlite:///capmock.db --workers 4
       capmock serve --store redis://127.0.0.1:6379/0 --workers 2
       capmock serve --max-body-size 1MiB --max-fixture-size 64MiB --max-connections 5000
+      capmock serve --latency 40-400ms --rate-limit 100/min
+      capmock serve --fault 'reset,phase=after_commit,times=1' --seed 7
     Then call it:
       curl -u store.server:8a16a6b70505eb1f1ff7cdc0cd5559a7 \\
         -H 'Content-Type: application/json' \\
@@ -260,6 +296,8 @@ def serve(
     POST /__admin/reset puts the balances back to the fixtures'.
     A sqlite or redis store that already holds the same fixtures keeps its balances and
     ledger (a restart, another replica); other fixtures replace it and start afresh.
+    The faults, latency, rate limit and seed of the command line replace those a store
+    holds.
 
     \b
     Limits (sizes take 65536, 64KiB, 16MiB): what one client may ask of the mock.
@@ -272,6 +310,7 @@ def serve(
     from mock_server.stores.open import MEMORY_URLS
 
     world = _load_or_exit(fixtures_path)
+    failures = _failures_or_exit(latency, rate_limit, faults, seed)
     if not is_loopback_host(host) and not admin_token:
         raise click.UsageError(
             f"--host {host} is reachable from other machines: give --admin-token "
@@ -299,6 +338,7 @@ def serve(
     )
     open_files = raise_open_files_limit()  # workers inherit it
     store = _open_store_or_exit(store_url, world, ledger_entries)
+    _install_or_exit(store, failures)
     port = serving.bound_port(sock)
     base = f"http://{_url_host(host)}:{port}"
     token_note = " (token required)" if admin_token else ""
@@ -310,6 +350,8 @@ def serve(
     journal = f"{journal_size:,} newest requests" if journal_size else "off"
     click.echo(f"  Journal    GET {base}/__admin/requests ({journal})")
     click.echo(f"  Store      {_store_line(store_url, store)}")
+    for line in failures.lines():
+        click.echo(f"  {line}")
     if workers > 1:
         click.echo(f"  Workers    {workers}")
     if connection_limit(limits, open_files) < max_connections:
@@ -358,6 +400,39 @@ def _open_store_or_exit(url: str, world: World, ledger_entries: int) -> Store:
 
     try:
         return open_store(url, world, ledger_total=ledger_entries)
+    except StoreError as error:
+        fail(f"cannot use the store {error}", EXIT_USAGE)
+
+
+def _failures_or_exit(
+    latency: str | None, rate_limit: str | None, faults: tuple[str, ...], seed: int | None
+) -> FailureOptions:
+    from mock_server.instrument import grammar
+    from mock_server.instrument.startup import FailureOptions
+
+    def read(option: str, spec: str, parse: Callable[[str], dict[str, Any]], schema: str) -> Any:
+        try:
+            return grammar.checked(parse(spec), schema)
+        except grammar.SpecError as error:
+            raise click.BadParameter(f"{spec!r}: {error}", param_hint=option) from None
+
+    return FailureOptions(
+        latency=None
+        if latency is None
+        else read("--latency", latency, grammar.parse_latency, "Delay"),
+        rate_limit=None
+        if rate_limit is None
+        else read("--rate-limit", rate_limit, grammar.parse_rate, "RateLimit"),
+        faults=[read("--fault", spec, grammar.parse_fault, "FaultRequest") for spec in faults],
+        seed=seed,
+    )
+
+
+def _install_or_exit(store: Store, failures: FailureOptions) -> None:
+    from mock_server.stores.base import StoreError
+
+    try:
+        failures.install(store)
     except StoreError as error:
         fail(f"cannot use the store {error}", EXIT_USAGE)
 

@@ -1,5 +1,6 @@
 """A running mock as a test sees it: sessions to isolate each test, the journal to ask
-what was sent, verification that fails with the near-misses, explanations.
+what was sent, verification that fails with the near-misses, explanations, faults that
+fail a session's calls on purpose.
 
 The pytest plugin (``capmock.pytest_plugin``) hands these out as fixtures; they work
 without pytest too::
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -124,6 +126,20 @@ class Session:
         entry = _ok(self.server.client.get(f"/__admin/requests/{request_id}"))
         return str(entry["explanation"])
 
+    def fault(self, action: str | Mapping[str, Any], **fields: Any) -> dict[str, Any]:
+        """Make this session's calls fail: ``action`` as ``POST /__admin/faults`` takes it
+        (``{"type": "code", "code": 8907}``), or the name of one that needs nothing more
+        (``"reset"``, ``"empty"``, ``"timeout"``, ``"malformed"``); ``fields`` are the
+        fault's others (``phase``, ``times``, ``probability``, ``ttl``, ``seed``,
+        ``match``). The fault acts only on this session's calls and ends with it. Answers
+        the fault as added, with its ``id``."""
+        document = {"action": {"type": action} if isinstance(action, str) else dict(action)}
+        response = self.server.client.post(
+            "/__admin/faults", json={**document, **fields}, headers=self.headers
+        )
+        added: dict[str, Any] = _ok(response, 201)
+        return added
+
     def reset(self) -> None:
         """Back to the session's fixtures, its journal emptied."""
         _ok(self.server.client.post(f"/__admin/sessions/{self.id}/reset"))
@@ -160,7 +176,8 @@ def render(report: dict[str, Any]) -> str:
     if near:
         lines.append("closest requests:")
     for miss in near:
-        lines.append(f"  {miss['request']} -> {miss['status']}  (request {miss['id']})")
+        answer = miss["status"] or "no answer"  # a fault reset, closed or held the connection
+        lines.append(f"  {miss['request']} -> {answer}  (request {miss['id']})")
         lines.extend(f"    {difference}" for difference in miss["differences"])
         if miss.get("explanation"):
             lines.append(f"    answered because: {miss['explanation']}")

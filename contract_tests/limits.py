@@ -11,6 +11,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from mock_server.instrument import grammar
+
 
 class BudgetExhaustedError(Exception):
     """The run has sent ``--max-requests`` requests; nothing more is sent."""
@@ -45,13 +47,7 @@ class Limits:
 
 
 def parse_rate(text: str) -> float:
-    """``"10/s"``, ``"600/m"`` or a bare number of requests per second."""
-    number, _, unit = text.partition("/")
-    per = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}.get(unit.strip().lower())
-    try:
-        value = float(number)
-    except ValueError:
-        value = 0.0
-    if per is None or not 0 < value < float("inf"):
-        raise ValueError(f"{text!r} is not a rate such as 10/s or 600/m")
-    return value / per
+    """``"10/s"``, ``"600/m"``, ``"100/min"`` or a bare number of requests per second: the
+    grammar of ``capmock serve --rate-limit`` (ValueError naming the problem)."""
+    document = grammar.parse_rate(text)
+    return float(document["requests"] / document["seconds"])

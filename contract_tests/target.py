@@ -323,12 +323,12 @@ class Target:
 
     # --- our own mock only ---------------------------------------------------------
 
-    def admin_call(self, method: str, path: str) -> Any:
+    def admin_call(self, method: str, path: str, body: Any = None) -> Any:
         """Call the mock's admin API; never on anything but our own mock on loopback."""
         if not (self.admin and self.loopback):
             raise UnsafeRequestError(f"{ADMIN}{path} is only used on our own mock on loopback")
         headers = {ADMIN_HEADER: self.admin_token} if self.admin_token else {}
-        response = self.client.request(method, ADMIN + path, headers=headers)
+        response = self.client.request(method, ADMIN + path, json=body, headers=headers)
         response.raise_for_status()
         return response.json()
 

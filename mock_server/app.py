@@ -19,6 +19,7 @@ from mock_server.admin.api import AdminApi
 from mock_server.auth import Authenticator
 from mock_server.data import ADMIN_CONTRACT, CONTRACT
 from mock_server.fixtures import load_fixtures
+from mock_server.instrument.failures import Failures
 from mock_server.instrument.journal import JOURNAL_SIZE
 from mock_server.instrument.middleware import Instrument
 from mock_server.lanes.connexion import install_error_handlers, security_map
@@ -119,7 +120,9 @@ def create_app(
     lanes: ASGIApp = RelativeRedirects(documented)
     if fast_lane:
         lanes = FastLane(lanes, api)
-    return Instrument(BodyLimits(MediaTypes(lanes), limits or Limits()), journal)
+    limits = limits or Limits()
+    failing = Failures(lanes, store, clock, limits)
+    return Instrument(BodyLimits(MediaTypes(failing), limits), journal)
 
 
 def app_from_env() -> ASGIApp:

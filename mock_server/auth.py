@@ -9,6 +9,8 @@ remove the client) make its earlier tokens invalid.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import time
@@ -138,6 +140,22 @@ class Authenticator:
         """The key of one client's tokens: the mock's secret bound to the client's own."""
         binding = f"{client.name}\0{client.secret}".encode()
         return hmac.new(self._secret.encode(), binding, hashlib.sha256).digest()
+
+
+def claimed(authorization: bytes | None, token: bytes | None) -> tuple[str, str] | None:
+    """Who the credentials of a request say the caller is, unchecked: ``("user", name)``
+    for Basic auth, ``("client", key)`` for an OAuth token (its subject), else None. Read
+    as the lanes read them, so that both name the same caller."""
+    try:
+        if authorization is not None and authorization[:6].lower() == b"basic ":
+            decoded = base64.b64decode(authorization[6:]).decode("latin1")
+            return ("user", decoded.split(":", 1)[0]) if ":" in decoded else None
+        if token is not None and not authorization:
+            subject = jwt.decode(token, options={"verify_signature": False}).get("sub")
+            return ("client", subject) if isinstance(subject, str) else None
+    except (binascii.Error, jwt.InvalidTokenError, UnicodeDecodeError, ValueError):
+        return None
+    return None
 
 
 def require_points(principal: Principal) -> Principal:

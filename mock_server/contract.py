@@ -48,3 +48,13 @@ def categories() -> tuple[str, ...]:
 
 def ref_types() -> tuple[str, ...]:
     return _enum("PointsAwardedRefType")
+
+
+@cache
+def admin_schemas() -> dict[str, Any]:
+    """The schemas of ``openapi/admin.yaml``, with their references (into the contract
+    too) resolved."""
+    from connexion.spec import Specification
+
+    schemas: dict[str, Any] = Specification.load(str(ADMIN_CONTRACT)).spec["components"]["schemas"]
+    return schemas

@@ -56,6 +56,7 @@ class Code(IntEnum):
     STORE_UNAVAILABLE = 9190
     OUTCOME_UNKNOWN = 9191
     BODY_INCOMPLETE = 9192
+    RATE_LIMITED = 9193
     INTERNAL_ERROR = 9199
 
 
@@ -114,6 +115,10 @@ MESSAGES: dict[Code, str] = {
         "made. Check before sending it again: {detail}"
     ),
     Code.BODY_INCOMPLETE: "The request body did not arrive in full: {detail}",
+    Code.RATE_LIMITED: (
+        "Too many requests: this API key has used up its rate limit. Retry after the "
+        "seconds Retry-After gives"
+    ),
     Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
     Code.UNKNOWN_SESSION: "No session {session}: it expired, was deleted or never existed",
     Code.TOO_MANY_SESSIONS: "Too many sessions: {count} are open, the most this mock keeps",
@@ -134,6 +139,7 @@ STATUS: dict[Code, int] = {
     Code.TOO_MANY_CONNECTIONS: 503,
     Code.STORE_UNAVAILABLE: 503,
     Code.OUTCOME_UNKNOWN: 503,
+    Code.RATE_LIMITED: 429,
     Code.INTERNAL_ERROR: 500,
     Code.TOO_MANY_SESSIONS: 429,
 }
@@ -152,9 +158,11 @@ endpoint's JSON body. Neither has a registered scheme, so each is named for what
 asks for."""
 HEADERS: dict[Code, dict[str, str]] = {
     Code.STORE_UNAVAILABLE: {"Retry-After": "1"},
+    Code.RATE_LIMITED: {"Retry-After": "1"},
 }
 """Headers that come with a code: a client may send again a request that changed nothing
-(9190), but not one whose outcome is unknown (9191), so only the first says when."""
+(9190), but not one whose outcome is unknown (9191), so only the first says when. A rate
+limit's 429 (9193) says when its window closes; 1 when a fault forces the code."""
 
 
 class ApiError(Exception):

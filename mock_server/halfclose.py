@@ -1,5 +1,7 @@
-"""uvicorn's HTTP/1.1 protocols, changed in one way: a client that half-closes its
-connection (``shutdown(SHUT_WR)``) after sending its requests still gets every answer.
+"""uvicorn's HTTP/1.1 protocols, changed in two ways: a client that half-closes its
+connection (``shutdown(SHUT_WR)``) after sending its requests still gets every answer;
+and every request can reach its connection (``mock_server.transport``), so that a fault
+can reset it, close it unanswered or hold it.
 
 uvicorn takes the end of the client's stream for the client going away: it closes
 the connection, so a request that arrived in full is applied and its answer lost, and
@@ -10,9 +12,10 @@ order, then the connection is closed. A request that had not arrived in full can
 be completed: it is dropped unanswered (the body reader refuses it before any rule
 runs), as uvicorn does.
 
-The subclasses only track the end of the stream; parsing, pipelining, flow control and
-keep-alive stay uvicorn's. A client that closes both ways cannot read answers at all:
-requests that arrived in full are still applied, as by any server.
+The subclasses only track the end of the stream and lend the connection; parsing,
+pipelining, flow control and keep-alive stay uvicorn's. A client that closes both ways
+cannot read answers at all: requests that arrived in full are still applied, as by any
+server.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import importlib.util
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from mock_server.transport import Connection, lend
 
 
 class HalfCloseH11Protocol(H11Protocol):
@@ -33,8 +38,19 @@ class HalfCloseH11Protocol(H11Protocol):
     """
 
     _client_done = False
+    _connection: Connection
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.app_state = dict(self.app_state)  # each connection lends its own
+        self._connection = lend(self.app_state, transport)
+        super().connection_made(transport)
+
+    def shutdown(self) -> None:
+        self._connection.stopping.set()
+        super().shutdown()
 
     def eof_received(self) -> bool:  # type: ignore[override]  # asyncio allows True
+        self._connection.ended.set()
         if self._client_done:
             return True
         if self.cycle is None or self.cycle.response_complete or self.cycle.more_body:
@@ -56,8 +72,19 @@ class HalfCloseHttpToolsProtocol(HttpToolsProtocol):
     """
 
     _client_done = False
+    _connection: Connection
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self.app_state = dict(self.app_state)  # each connection lends its own
+        self._connection = lend(self.app_state, transport)
+        super().connection_made(transport)
+
+    def shutdown(self) -> None:
+        self._connection.stopping.set()
+        super().shutdown()
 
     def eof_received(self) -> bool:  # type: ignore[override]  # asyncio allows True
+        self._connection.ended.set()
         if self._client_done:
             return True
         newest = self.cycle

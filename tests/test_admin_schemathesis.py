@@ -1,11 +1,15 @@
 """The admin API against its own contract: Schemathesis generates requests from
 ``openapi/admin.yaml`` (examples, coverage, fuzzing) and checks every answer with all
-its checks: documented statuses, schemas, content types, no server errors."""
+its checks: documented statuses, schemas, content types, no server errors. The failure
+instruments (faults, latency, rate limit) also in the stateful phase: whatever it adds,
+the mock keeps answering the admin API, and an admin call removes it all."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
@@ -16,9 +20,10 @@ from mock_server.data import ADMIN_CONTRACT, DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
 
 REFUSALS = ["2xx", "400", "401", "404", "409", "429"]
-"""What a schema-valid admin request may be answered: an unknown customer, request or
-session, a pattern or fixtures the mock refuses, ``?secrets=true`` on a mock started
-without an admin token (which never shows secrets), a verification that fails, the cap."""
+"""What a schema-valid admin request may be answered: an unknown customer, request,
+session or fault, a pattern or fixtures the mock refuses, ``?secrets=true`` on a mock
+started without an admin token (which never shows secrets), a verification that fails,
+the cap."""
 
 
 @pytest.mark.parametrize("phase", ["examples", "coverage", "fuzzing"])
@@ -47,6 +52,48 @@ def test_the_admin_api_keeps_its_contract(served, phase: str) -> None:
             failures.append(f"{type(event).__name__}: {getattr(event, 'value', event)}")
     assert cases > 0
     assert failures == [], "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("phase", ["examples", "coverage", "fuzzing", "stateful"])
+def test_the_failure_instruments_of_the_admin_api_are_schemathesis_clean(
+    served: Callable[[object], str], phase: str
+):
+    url = served(create_app(load_fixtures(DEFAULT_FIXTURES)))
+    config = SchemathesisConfig.from_dict(
+        {
+            # a fault that is not there (any id, before it is added) is 404, a session
+            # that is not there (any X-Capmock-Session) 400
+            "checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "400", "404"]}},
+            "phases": {
+                name: {"enabled": name == phase}
+                for name in ("examples", "coverage", "fuzzing", "stateful")
+            },
+            "generation": {"max-examples": 40, "mode": "all"},
+            "seed": 11,
+        }
+    )
+    schema = schemathesis.openapi.from_path(str(ADMIN_CONTRACT), config=config)
+    schema.config.base_url = f"{url}/__admin"
+    failures: list[str] = []
+    cases = 0
+    for event in from_schema(schema.include(tag="faults")).execute():
+        if isinstance(event, events.ScenarioFinished):
+            cases += len(event.recorder.cases)
+            failures += _failures(event.recorder)
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            failures.append(f"Schemathesis could not run: {event!r}")
+    assert not failures, "\n\n".join(sorted(set(failures)))
+    assert cases > 0
+    assert httpx.get(f"{url}/__admin/health").status_code == 200
+    httpx.delete(f"{url}/__admin/faults").raise_for_status()
+    httpx.delete(f"{url}/__admin/latency").raise_for_status()
+    httpx.delete(f"{url}/__admin/rate-limit").raise_for_status()
+    deduction = httpx.post(
+        f"{url}/v2/customers/388034468/negativePointsAdjustment?source=INSTORE",
+        json={"pointsToBeAdjusted": "1", "reasonOfReturn": "After Schemathesis"},
+        auth=("store.server", "8a16a6b70505eb1f1ff7cdc0cd5559a7"),
+    )
+    assert deduction.status_code == 200
 
 
 def _failures(recorder: Any) -> list[str]:

@@ -75,7 +75,7 @@ def test_click_and_pytest_offer_the_same_options_with_the_same_defaults() -> Non
 @pytest.mark.parametrize(
     ("args", "problem"),
     [
-        (["--rate-limit", "fast"], "'fast' is not a rate such as 10/s or 600/m"),
+        (["--rate-limit", "fast"], "'fast' is not a rate such as 10/s, 100/min or 1000/h"),
         (["--base-url", "localhost:8080"], "localhost:8080 has no scheme: write http://"),
         (["--auth", "no-colon"], "takes NAME:SECRET, got 'no-colon'"),
         (["--min-coverage", "101"], "101 is not from 0 to 100"),

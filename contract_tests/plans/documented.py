@@ -39,9 +39,10 @@ bytes and their size, the method, the credentials. A read-only run expects exact
 never 8015."""
 
 
-def error_cases(profile: Profile, *, writes: bool) -> list[Case]:
+def error_cases(profile: Profile, *, writes: bool, admin: bool = False) -> list[Case]:
     """A case per documented code the profile lets us trigger; ``writes``: whether the
-    run may deduct from the test customer (else requests name the unknown customer)."""
+    run may deduct from the test customer (else requests name the unknown customer);
+    ``admin``: whether the target is our own mock, whose admin API may set a rate limit."""
     p = profile
     customer = p.user_id if writes else p.unknown_customer_id
     deduct = spec.DEDUCT_PATH.replace("{userId}", str(customer))
@@ -318,6 +319,8 @@ def error_cases(profile: Profile, *, writes: bool) -> list[Case]:
                 needs_customer=True,
             )
         )
+    if admin:
+        built.append(_rate_limit_case(profile, points(pointsToBeAdjusted="0"), writes=writes))
     if p.no_access is not None:
         built.append(
             _error_case(
@@ -343,6 +346,8 @@ def not_covered(profile: Profile) -> dict[int, str]:
         9192: "a body cut short: the client that sent it is gone and reads no answer",
         9140: "a session of the mock (X-Capmock-Session), outside the Capillary contract",
         9141: "the mock's admin API, outside the Capillary contract",
+        9193: "a rate limit: set through our own mock's admin API only (a run must not spend "
+        "a live org's)",
         9199: "the mock's internal error: no request must trigger it",
     }
     limit = "a limit of the server on time or connections: tests/hostile checks it"
@@ -418,6 +423,30 @@ def _error_case(
         needs_writes=needs_customer,
         code=code,
         guarded=guard,
+    )
+
+
+def _rate_limit_case(profile: Profile, request: Request, *, writes: bool) -> Case:
+    """Our own mock only: with its rate limit set to 1 call per minute through its admin
+    API, the second of two calls (each refused with 8888, so nothing is deducted) is 9193."""
+    name = "9193-a-second-call-under-a-limit-of-1-per-minute"
+    judge = judge_error(profile, 9193, {}, name)
+
+    def execute(target: Target, sent: Request) -> Verdict:
+        target.admin_call("PUT", "/rate-limit", {"requests": 1, "seconds": 60})
+        try:
+            sent.send(target)  # opens the caller's window
+            return judge(sent.send(target))
+        finally:
+            target.admin_call("DELETE", "/rate-limit")
+
+    return Case(
+        name,
+        "a second call in a minute, under a rate limit of 1 set through the mock's admin API, "
+        "is refused with 9193",
+        request,
+        execute,
+        code=9193,
     )
 
 

@@ -33,7 +33,8 @@ def collected_cases(target: Target) -> dict[str, list[Case]]:
     writes = target.writes_allowed
     profile = target.profile
     return {
-        "test_documented": error_cases(profile, writes=writes) + example_cases(profile),
+        "test_documented": error_cases(profile, writes=writes, admin=target.admin)
+        + example_cases(profile),
         "test_odd_input": odd_input_cases(profile, writes=writes),
         "test_user_id_range": identifier_cases(profile),
     }

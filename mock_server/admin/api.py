@@ -11,7 +11,7 @@ from typing import Any
 from connexion import request
 from starlette.responses import Response as StarletteResponse
 
-from mock_server.admin import customers, requests, sessions, world
+from mock_server.admin import customers, faults, requests, sessions, world
 from mock_server.admin.guard import ADMIN_HEADER, authorize
 from mock_server.console import Console
 from mock_server.instrument.context import current
@@ -72,7 +72,9 @@ class AdminApi:
 
     async def deleteSession(self, sessionId: str) -> Response:  # noqa: N802, N803
         self._authorize()
-        return await sessions.closed(self.runtime, sessionId), 200
+        closed = await sessions.closed(self.runtime, sessionId)
+        await faults.ended(self.runtime, sessionId)
+        return closed, 200
 
     async def resetSession(self, sessionId: str) -> Response:  # noqa: N802, N803
         self._authorize()
@@ -95,3 +97,47 @@ class AdminApi:
 
     async def health(self) -> Response:
         return await world.health(self.runtime), 200
+
+    async def addFault(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.add(self.runtime, parsed_body(), self._session()), 201
+
+    async def listFaults(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.listing(self.runtime, self._session()), 200
+
+    async def showFault(self, faultId: str) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await faults.show(self.runtime, faultId), 200
+
+    async def removeFault(self, faultId: str) -> Response:  # noqa: N802, N803
+        self._authorize()
+        return await faults.remove(self.runtime, faultId), 200
+
+    async def clearFaults(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.clear(self.runtime, self._session()), 200
+
+    async def showLatency(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.latency(self.runtime), 200
+
+    async def setLatency(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.set_latency(self.runtime, parsed_body()), 200
+
+    async def clearLatency(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.set_latency(self.runtime, None), 200
+
+    async def showRateLimit(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.rate_limit(self.runtime), 200
+
+    async def setRateLimit(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.set_rate_limit(self.runtime, parsed_body()), 200
+
+    async def clearRateLimit(self) -> Response:  # noqa: N802
+        self._authorize()
+        return await faults.set_rate_limit(self.runtime, None), 200

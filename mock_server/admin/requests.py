@@ -37,6 +37,7 @@ async def listed(runtime: Runtime, filters: Mapping[str, Any]) -> dict[str, Any]
                 ("path", "path"),
                 ("status", "status"),
                 ("code", "code"),
+                ("fault", "fault"),
             )
         )
         and (

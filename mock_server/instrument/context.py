@@ -48,6 +48,8 @@ class Exchange:
     journal never formats one."""
     fault: str | None = None
     """The id of the fault that acted on this request, if one did."""
+    fault_note: str | None = None
+    """What that fault did, in words: the end of the journal's explanation."""
 
 
 def note(scope: Scope, decision: Decision) -> None:

@@ -60,6 +60,7 @@ class Recorded:
     headers: Sequence[tuple[bytes, bytes]]
     body: bytes
     status: int
+    """0 when no answer went out (a fault reset, closed or held the connection)."""
     response: bytes
     duration: float
     rendered: View | None = None
@@ -118,6 +119,13 @@ def view(entry: Recorded) -> View:
     """The entry as the admin API shows it, with credentials hidden."""
     exchange = entry.exchange
     decision = exchange.decision
+    explanation = exchange.explanation or (decision.explain() if decision else None)
+    if exchange.fault_note:
+        explanation = "; then ".join(filter(None, [explanation, exchange.fault_note]))
+    if exchange.fault:
+        outcome = "faulted"
+    else:
+        outcome = "success" if exchange.code is None and entry.status < 400 else "refused"
     query = entry.query.decode("latin-1")
     sources = parse_qs(query).get("source")
     try:
@@ -133,7 +141,7 @@ def view(entry: Recorded) -> View:
         "headers": _headers(entry.headers),
         "body": text,
         "bodyBase64": None if text is not None else base64.b64encode(entry.body).decode(),
-        "status": entry.status,
+        "status": entry.status or None,
         "response": entry.response.decode("utf-8", "replace"),
         "durationMs": round(entry.duration * 1000, 3),
         "session": exchange.session,
@@ -142,8 +150,8 @@ def view(entry: Recorded) -> View:
         "source": sources[-1] if sources else None,
         "rule": exchange.rule,
         "code": exchange.code,
-        "outcome": "success" if exchange.code is None and entry.status < 400 else "refused",
-        "explanation": exchange.explanation or (decision.explain() if decision else None),
+        "outcome": outcome,
+        "explanation": explanation,
         "fault": exchange.fault,
     }
 

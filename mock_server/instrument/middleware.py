@@ -65,8 +65,8 @@ class Instrument:
         journaled = self.journal is not None and not UNJOURNALED.fullmatch(path)
         wire = _Wire(receive, send, exchange.request_id.encode(), journaled)
         await self.app(scope, wire.receive if journaled else receive, wire.send)
-        if self.journal is None or not journaled or not wire.status:
-            return  # not journaled, or no answer went out (the client left)
+        if self.journal is None or not journaled or not (wire.status or exchange.fault):
+            return  # not journaled, or no answer went out (the client left, no fault)
         entry = Recorded(
             exchange,
             started,

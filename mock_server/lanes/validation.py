@@ -18,6 +18,7 @@ import jsonschema_rs
 from connexion.datastructures import MediaTypeDict
 from connexion.validators import AbstractRequestBodyValidator, ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
+from jsonschema.exceptions import relevance
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -39,6 +40,8 @@ PARAMETER_CODES = {
 INT64_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
 """An integer that routing may parse; longer digit runs are out of int64 range anyway."""
 AMOUNT_FIELDS = ("pointsToBeAdjusted", "valueToBeAdjusted")
+ENUM_SHOWN = 12
+"""An enum of more values than this is not listed in a message (the documented codes)."""
 SHAPE_ROWS: dict[Code, int] = {
     Code.INVALID_SOURCE: 3,
     Code.INVALID_IDENTIFIER: 4,
@@ -319,8 +322,17 @@ def _code_for(error: ValidationError, body: dict[str, Any]) -> RuleError:
     if field == "pointsAwardedRefType":
         given = body.get(field)
         return shape(Code.INVALID_REF_TYPE, f"pointsAwardedRefType {given!r} is not a known type")
-    where = f"{field}: " if field else ""
-    return shape(Code.INVALID_INPUT, detail=where + describe(error))
+    return shape(Code.INVALID_INPUT, detail=problem(error, field))
+
+
+def problem(error: ValidationError, field: str | None = None) -> str:
+    """One violation as a message names it: where (the dotted path, else ``field``), then
+    what (``action.status: 99 is less than the minimum of 200``), through the
+    alternatives of a ``oneOf`` to the one meant."""
+    error = _meant(error)
+    where = ".".join(str(part) for part in error.absolute_path) or field
+    what = describe(error)
+    return f"{where}: {what}" if where else what
 
 
 def describe(error: ValidationError) -> str:
@@ -343,8 +355,15 @@ def describe(error: ValidationError) -> str:
         return f"{shown} is longer than {expected} characters"
     if kind == "pattern":
         return f"{shown} does not match {json.dumps(expected)}"
+    if kind == "enum" and len(expected) > ENUM_SHOWN:
+        return f"{shown} is not one of the values allowed"
     if kind == "enum":
         return f"{shown} is not one of {json_text(expected)}"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = _any(error.schema).get("properties", {})
+        unexpected = [name for name in value if name not in known]
+        if unexpected:
+            return f"{json_text(unexpected[0])} is not a field of this object"
     return f"{shown} does not match the contract"
 
 
@@ -352,6 +371,36 @@ def _any(value: Any) -> Any:
     """A field of a jsonschema error, which its stubs type as "or Unset"; read only after
     the error's kind says it is set."""
     return value
+
+
+def _meant(error: ValidationError) -> ValidationError:
+    """For a value no alternative of a ``oneOf`` accepts, the error of the alternative it
+    was meant for: the one whose ``type`` (the JSON type, or a ``type`` field's value) it
+    has, with the fewest errors; descending through nested ``oneOf``."""
+    if error.validator != "oneOf" or not error.context:
+        return error
+    branches = _branches(error)
+    meant = [errors for errors in branches if not any(_wrong_kind(sub, error) for sub in errors)]
+    chosen = min(meant or branches, key=len)
+    return _meant(max(chosen, key=relevance))
+
+
+def _branches(error: ValidationError) -> list[list[ValidationError]]:
+    """The errors of each alternative of a ``oneOf``."""
+    branches: dict[object, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(sub.schema_path[0], []).append(sub)
+    return list(branches.values())
+
+
+def _wrong_kind(sub: ValidationError, parent: ValidationError) -> bool:
+    """Whether an alternative's error says the value is of another kind altogether."""
+    relative = list(sub.absolute_path)[len(parent.absolute_path) :]
+    if sub.validator == "oneOf" and not relative:
+        return all(any(_wrong_kind(s, sub) for s in errors) for errors in _branches(sub))
+    if sub.validator == "type" and not relative:
+        return True
+    return sub.validator == "enum" and relative == ["type"]
 
 
 def _amount_error(field: str, value: Any) -> RuleError:

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from mock_server.errors import Code, RuleError
-from mock_server.model import CURRENCY, POINTS, Bucket, World
+from mock_server.model import CURRENCY, POINTS, Bucket, Program, World
 from mock_server.rules.money import MAX_AMOUNT, ZERO, balance_text, decimal_places, plain
 
 ANY_SOURCE = "ALL"
@@ -84,8 +84,67 @@ ROWS: dict[Code, int] = {
 """The row of the rules table (docs/rules.md) each refusal of ``deduct`` comes from."""
 
 
-def _refuse(code: Code, reason: str, **values: object) -> RuleError:
-    return RuleError(ROWS[code], code, reason, **values)
+def _refuse(
+    code: Code,
+    reason: str,
+    request: Deduction,
+    program_id: int | None = None,
+    program: Program | None = None,
+) -> RuleError:
+    return RuleError(ROWS[code], code, reason, **_values(code, request, program_id, program))
+
+
+def _values(
+    code: Code, request: Deduction, program_id: int | None, program: Program | None
+) -> dict[str, object]:
+    """What the message of ``code`` names for this request, in the program it is made in."""
+    if code == Code.AMOUNT_TOO_LARGE:
+        return {"field": _amount_field(request), "value": plain(request.amount)}
+    if code == Code.NOT_ENROLLED:
+        return {"program_id": program_id if program_id is not None else "null"}
+    if code == Code.UNKNOWN_CURRENCY:
+        return {"name": request.currency}
+    if code == Code.TOO_MANY_DECIMALS:
+        return {
+            "places": decimal_places(request.amount),
+            "decimals": program.round_decimals if program is not None else "null",
+            "program_id": program_id if program_id is not None else "null",
+        }
+    if code == Code.INSUFFICIENT_BALANCE:
+        return {"amount": plain(request.amount)}
+    return {}
+
+
+def _amount_field(request: Deduction) -> str:
+    return "valueToBeAdjusted" if request.currency else "pointsToBeAdjusted"
+
+
+def forced(world: World, request: Deduction, code: Code, reason: str) -> RuleError:
+    """The refusal ``code`` of this table for this request, whether or not its rule
+    holds: the message names the values ``deduct`` would name, in the program the request
+    is made in. What a fault that forces the code answers."""
+    program_id = _program_for(world, request)
+    program = world.programs.get(program_id) if program_id is not None else None
+    return _refuse(code, reason, request, program_id, program)
+
+
+def _program_for(world: World, request: Deduction) -> int | None:
+    """The program ``deduct`` makes the request in, found in the same order, without
+    checking that the promotion or award named is valid."""
+    if request.program_id is not None:
+        return request.program_id
+    if request.promotion_id is not None:
+        promotion = world.promotions.get(request.promotion_id)
+    elif request.promotion_identifier is not None:
+        promotion = world.promotions_by_identifier.get(request.promotion_identifier)
+    else:
+        promotion = None
+    if promotion is not None:
+        return promotion.program_id
+    award = world.awards.get(request.award_id) if request.award_id is not None else None
+    if award is not None:
+        return award.program_id
+    return world.default_program_id
 
 
 def deduct(
@@ -97,35 +156,38 @@ def deduct(
     """Apply every business rule; return the deduction to store, or the refusal and why."""
     amount = request.amount
     if amount == ZERO:
-        return _refuse(Code.AMOUNT_ZERO, "the amount is zero")
+        return _refuse(Code.AMOUNT_ZERO, "the amount is zero", request)
     if amount > MAX_AMOUNT:
-        field = "valueToBeAdjusted" if request.currency else "pointsToBeAdjusted"
         return _refuse(
             Code.AMOUNT_TOO_LARGE,
-            f"{field} {plain(amount)} is above {plain(MAX_AMOUNT)}",
-            field=field,
-            value=plain(amount),
+            f"{_amount_field(request)} {plain(amount)} is above {plain(MAX_AMOUNT)}",
+            request,
         )
     if request.promotion_id is not None and request.promotion_identifier is not None:
         return _refuse(
             Code.PROMOTION_ID_AND_IDENTIFIER,
             f"the request names both promotionId {request.promotion_id} and "
             f"promotionIdentifier {request.promotion_identifier!r}",
+            request,
         )
     if request.promotion_identifier is not None and request.program_id is None:
         return _refuse(
             Code.PROGRAM_ID_REQUIRED,
             f"promotionIdentifier {request.promotion_identifier!r} is given without programId",
+            request,
         )
 
     customer = world.customers.get(request.user_id)
     if customer is None:
-        return _refuse(Code.CUSTOMER_NOT_FOUND, f"no customer has userId {request.user_id}")
+        return _refuse(
+            Code.CUSTOMER_NOT_FOUND, f"no customer has userId {request.user_id}", request
+        )
     if request.source != ANY_SOURCE and request.source not in customer.sources:
         return _refuse(
             Code.CUSTOMER_NOT_FOUND,
             f"customer {customer.user_id} is registered in [{', '.join(sorted(customer.sources))}]"
             f"; the request's source is {request.source}",
+            request,
         )
 
     named_program = _check_promotion(world, request)
@@ -140,7 +202,6 @@ def deduct(
         program_id = world.default_program_id
     program = world.programs.get(program_id) if program_id is not None else None
     if program is None or program.id not in customer.programs:
-        shown = program_id if program_id is not None else "null"
         if program_id is None:
             reason = "the request names no program and the fixtures have no default program"
         elif program is None:
@@ -148,7 +209,7 @@ def deduct(
         else:
             enrolled = ", ".join(str(p) for p in sorted(customer.programs))
             reason = f"customer {customer.user_id} is enrolled in [{enrolled}], not in {program_id}"
-        return _refuse(Code.NOT_ENROLLED, reason, program_id=shown)
+        return _refuse(Code.NOT_ENROLLED, reason, request, program_id)
 
     if request.currency is not None:
         if request.currency not in program.currencies:
@@ -156,7 +217,7 @@ def deduct(
             return _refuse(
                 Code.UNKNOWN_CURRENCY,
                 f"program {program.id} has the currencies [{known}], not {request.currency!r}",
-                name=request.currency,
+                request,
             )
         bucket = Bucket(program.id, CURRENCY, request.currency)
     else:
@@ -168,9 +229,9 @@ def deduct(
             Code.TOO_MANY_DECIMALS,
             f"the amount {plain(amount)} has {places} decimal places; program {program.id} "
             f"allows {program.round_decimals}",
-            places=places,
-            decimals=program.round_decimals,
-            program_id=program.id,
+            request,
+            program.id,
+            program,
         )
 
     available = balances.get(bucket, ZERO)
@@ -179,7 +240,7 @@ def deduct(
             Code.INSUFFICIENT_BALANCE,
             f"{bucket.describe()} is {balance_text(available)}; asked {plain(amount)}, and the "
             "org does not allow negative balances",
-            amount=plain(amount),
+            request,
         )
 
     balance = available - amount
@@ -199,12 +260,13 @@ def _check_promotion(world: World, request: Deduction) -> int | RuleError | None
     else:
         return request.program_id
     if promotion is None:
-        return _refuse(Code.INVALID_PROMOTION, f"no promotion has {named}")
+        return _refuse(Code.INVALID_PROMOTION, f"no promotion has {named}", request)
     if request.program_id is not None and promotion.program_id != request.program_id:
         return _refuse(
             Code.INVALID_PROMOTION,
             f"promotion {promotion.id} is of program {promotion.program_id}; the request "
             f"names program {request.program_id}",
+            request,
         )
     return promotion.program_id
 
@@ -219,22 +281,27 @@ def _check_award(
         return None
     award = world.awards.get(request.award_id)
     if award is None:
-        return _refuse(Code.INVALID_AWARD, f"no award has pointsAwardedId {request.award_id}")
+        return _refuse(
+            Code.INVALID_AWARD, f"no award has pointsAwardedId {request.award_id}", request
+        )
     if award.user_id != request.user_id:
         return _refuse(
             Code.INVALID_AWARD,
             f"award {award.id} belongs to customer {award.user_id}, not {request.user_id}",
+            request,
         )
     if named_program is not None and award.program_id != named_program:
         return _refuse(
             Code.INVALID_AWARD,
             f"award {award.id} is of program {award.program_id}; the request's program is "
             f"{named_program}",
+            request,
         )
     if request.award_ref_type != award.ref_type:
         given = "none" if request.award_ref_type is None else repr(request.award_ref_type)
         return _refuse(
             Code.INVALID_REF_TYPE,
             f"award {award.id} has the refType {award.ref_type!r}; the request gives {given}",
+            request,
         )
     return award.program_id

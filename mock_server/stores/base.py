@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 from mock_server.errors import ApiError, Code
 from mock_server.model import Bucket, World
 from mock_server.rules.deduct import Deducted, LedgerEntry
+from mock_server.stores.failures.base import FailureStore
 
 if TYPE_CHECKING:
     from mock_server.instrument.journal import Journal
@@ -112,6 +113,11 @@ class Store(Protocol):
     token_secret: str
     """The secret OAuth tokens are signed with: kept in a shared store, so that every
     worker and replica that shares it accepts the tokens any of them issued."""
+
+    @property
+    def failures(self) -> FailureStore:
+        """Faults, latency and rate-limit settings and counters, kept beside the balances
+        so that every worker and replica sharing the store applies them."""
 
     @property
     def last_world(self) -> World:

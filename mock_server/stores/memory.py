@@ -22,6 +22,7 @@ from mock_server.stores.base import (
     UnknownSessionError,
     new_session_id,
 )
+from mock_server.stores.failures.memory import MemoryFailures
 
 
 @dataclass(eq=False)
@@ -63,6 +64,7 @@ class MemoryStore:
         self._ledger_total = ledger_total
         self._clock = clock
         self.token_secret = secrets.token_hex(32)
+        self.failures = MemoryFailures()
         self._default = _State()
         self._sessions: dict[str, _State] = {}
         self._order: deque[tuple[_State, int, LedgerEntry]] = deque()

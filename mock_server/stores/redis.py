@@ -77,6 +77,7 @@ from mock_server.stores.base import (
     redacted,
     shared_text,
 )
+from mock_server.stores.failures.redis import RedisFailures
 from mock_server.stores.journals import RedisJournal
 
 logger = logging.getLogger("capmock")
@@ -283,6 +284,11 @@ class RedisStore:
         self._world, self._epoch = world, epoch
         self.resumed = resumed
         self.token_secret = token_secret
+        self.failures = RedisFailures(
+            self._client,
+            self._shown,
+            lambda: redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **_client_options()),
+        )
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @classmethod

@@ -44,6 +44,7 @@ from mock_server.stores.base import (
     opening_view,
     shared_text,
 )
+from mock_server.stores.failures.sqlite import SqliteFailures, create_tables
 from mock_server.stores.journals import SqliteJournal
 
 SCHEMA_VERSION = 2
@@ -179,6 +180,7 @@ class SqliteStore:
         self.token_secret = token_secret
         self._ledger_limit = ledger_limit
         self._ledger_total = ledger_total
+        self.failures = SqliteFailures(db, f"sqlite ({url})")
         self._session_worlds: dict[str, World] = {}
         """Sessions' own fixtures, loaded once per process: a session's never change."""
 
@@ -201,6 +203,7 @@ class SqliteStore:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = NORMAL")
             _create_schema(db, url, path)
+            create_tables(db)
             if world is not None:
                 version, resumed = _adopt(db, world)
             else:
