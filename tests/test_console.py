@@ -319,3 +319,28 @@ def test_a_customer_is_found_by_an_identifier(console: Console):
     expect(page.locator("#customer")).to_contain_text(
         "No customer has the userId or identifier nobody@example.com"
     )
+
+
+def test_a_fault_added_in_a_session_acts_only_there(console: Console):
+    page = console.page
+    page.get_by_role("button", name="New session").click()
+    expect(page.locator("#session")).not_to_have_value("")
+    session = page.locator("#session").input_value()
+    expect(page.locator("#fault-scope")).to_contain_text(f"Session {session}'s faults")
+    form = page.locator("#fault-form")
+    form.locator("[name=type]").select_option("status")
+    form.locator("[name=value]").fill("502")
+    form.get_by_role("button", name="Add fault").click()
+    expect(page.locator("#faults li")).to_contain_text("answers HTTP 502")
+
+    inside = console.deduct("10", headers={"X-Capmock-Session": session})
+    assert inside.status_code == 502
+    assert console.deduct("10").status_code == 200  # the default world's call: untouched
+    expect(console.rows()).to_have_count(1)
+    expect(console.rows()).to_contain_text("502")
+    console.rows().click()
+    expect(page.locator("#entry .explanation")).to_contain_text("fault")
+
+    page.locator("#session").select_option("")
+    expect(page.locator("#faults li")).to_contain_text("answers HTTP 502")  # every fault
+    expect(page.locator("#faults li")).to_contain_text(f"session {session}")

@@ -500,14 +500,15 @@ function renderSessions() {
   select.value = state.session;
   $("#end-session").hidden = !state.session;
   $("#fault-scope").textContent = state.session
-    ? `Acts only on the calls of session ${state.session}.`
-    : "Acts on every session's calls.";
+    ? `Session ${state.session}'s faults: they act only on its calls.`
+    : "Every fault; a new one acts on every session's calls.";
 }
 
 function pickSession(id) {
   state.session = id;
   renderSessions();
   restartStream();
+  attempt(listFaults);
   if (state.customer) attempt(() => showCustomer(state.customer));
 }
 
@@ -539,7 +540,7 @@ function describeMatch(match) {
 }
 
 async function listFaults() {
-  const listed = await admin("GET", "faults");
+  const listed = await admin("GET", "faults", { session: state.session });
   $("#faults").replaceChildren(
     ...(listed.faults.length
       ? listed.faults.map((fault) =>
@@ -560,7 +561,7 @@ async function listFaults() {
 }
 
 async function removeFault(id) {
-  await admin("DELETE", `faults/${encodeURIComponent(id)}`);
+  await admin("DELETE", `faults/${encodeURIComponent(id)}`, { session: state.session });
   await listFaults();
 }
 
@@ -579,11 +580,10 @@ async function addFault(form) {
   const match = {};
   if (data.get("userId")) match.userId = Number(data.get("userId"));
   if (data.get("operation")) match.operation = data.get("operation");
-  if (state.session) match.session = state.session;
   const fault = { match, action: faultAction(data.get("type"), data.get("value")), phase: data.get("phase") };
   if (data.get("times")) fault.times = Number(data.get("times"));
   if (data.get("probability")) fault.probability = Number(data.get("probability"));
-  await admin("POST", "faults", { body: fault });
+  await admin("POST", "faults", { body: fault, session: state.session });
   notify(null);
   await listFaults();
 }
@@ -686,7 +686,7 @@ function start() {
   });
   $("#clear-faults").addEventListener("click", () =>
     attempt(async () => {
-      await admin("DELETE", "faults");
+      await admin("DELETE", "faults", { session: state.session });
       await listFaults();
     }),
   );
