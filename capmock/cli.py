@@ -516,18 +516,22 @@ def test_command(**values: object) -> None:
     """Check that a server honours the contract (exit 0) or show where not (exit 1).
 
     Before any test, one preflight request checks the credentials and that the target
-    answers the contract. Then: Schemathesis (every phase and check), one test per
-    documented error code and seed example, odd input, the whole userId range, random
-    deduction sequences checked against a balance model, and a race of simultaneous
-    deductions. Every finding shows the request as curl, the response and what was
-    expected. --report DIR writes index.html, findings.json and junit.xml.
+    answers the contract. Then, on every operation (the deduction by userId and by
+    identifier, the balance, the ledger, manualCurrencyAllocate, the token): Schemathesis
+    (every phase and check), one test per documented error code and example, odd input,
+    the whole userId range, random deduction sequences checked against a balance model,
+    the model across endpoints (issue, deduct both ways, then the balance and the ledger
+    must agree), and a race of simultaneous deductions. Every finding shows the request
+    as curl, the response and what was expected. --report DIR writes index.html,
+    findings.json and junit.xml.
 
     \b
     Safety: a target beyond loopback, or any with --live, is a live org: --profile is
-    required, /__admin is never used, and every request names the profile's unknown
-    customer (or no customer at all), so that nothing can take a point even if the
-    target accepted it. Tests that need the test customer are "not run (needs
-    --allow-writes)". With --allow-writes they deduct from that customer only.
+    required, /__admin is never used, and every request that could write names the
+    profile's unknown customer or identifier (or no customer at all), so that nothing
+    can take a point even if the target accepted it; the balance and ledger reads name
+    the test customer, as reading changes nothing. Tests that need to write are "not run
+    (needs --allow-writes)". With --allow-writes they write to that customer only.
 
     \b
     Exit 2 for a usage error (bad option or profile, the target unreachable or

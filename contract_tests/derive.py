@@ -1,7 +1,9 @@
 """Derive the target profile from our own mock's fixtures (``GET /__admin/fixtures``).
 
 Picks the customer with the most to work with: enrolled in the default program, with an
-award of that program and a currency; the unknown ids are ones no record uses.
+award of that program and a currency; the unknown ids are ones no record uses. Its
+identifiers, the org's lookup settings and what allocations need (a strategy of each
+kind in the program) come along when the fixtures have them.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from contract_tests import spec
-from contract_tests.profile import Credentials, Profile, profile_from_document
+from contract_tests.profile import UNKNOWN_VALUES, Credentials, Profile, profile_from_document
+from mock_server.model import DEFAULT_ORG_ID
 
 REDACTED = "<redacted>"
 """What ``GET /__admin/fixtures`` shows for a secret without ``?secrets=true``."""
@@ -96,7 +99,68 @@ def derive_document(
         document["noAccessCredentials"] = {
             "basic": {"username": no_access[0]["username"], "password": no_access[0]["password"]}
         }
+    lookups, identifiers = _lookups(fixtures, customer)
+    document.update(lookups)
+    if identifiers:
+        document["customer"]["identifiers"] = identifiers
+    allocation = _allocation(fixtures, default, currencies[0])
+    if allocation:
+        document["allocation"] = allocation
     return document
+
+
+def _lookups(
+    fixtures: dict[str, Any], customer: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The org's primary identifier and dual eligibility, an identifier of the primary kind
+    that no customer has; and the customer's identifiers in its source."""
+    org = fixtures.get("org", {})
+    primary = org.get("primaryIdentifier", "mobile")
+    source = sorted(customer["sources"])[0]
+    taken = {
+        ids.get(primary)
+        for other in fixtures.get("customers", [])
+        for ids in (other.get("identifiers") or {}).values()
+    }
+    unknown = next(value for value in _unknown_values(primary) if value not in taken)
+    found: dict[str, Any] = {
+        "primaryIdentifier": primary,
+        "dualEligibility": org.get("dualEligibility", True),
+        "unknownIdentifier": {"name": primary, "value": unknown},
+    }
+    return found, dict((customer.get("identifiers") or {}).get(source) or {})
+
+
+def _unknown_values(name: str) -> list[str]:
+    return [UNKNOWN_VALUES[name], *(f"{UNKNOWN_VALUES[name]}{n}" for n in range(1, 100))]
+
+
+def _allocation(
+    fixtures: dict[str, Any], program: dict[str, Any], currency: str
+) -> dict[str, Any] | None:
+    """A fixed award strategy (else any) and an expiry strategy of the program, the org,
+    and the identifier of the profile's currency."""
+    awards = [a for a in fixtures.get("awardStrategies", []) if a["programId"] == program["id"]]
+    expiries = [e for e in fixtures.get("expiryStrategies", []) if e["programId"] == program["id"]]
+    if not awards or not expiries:
+        return None
+    award = next((a for a in awards if "points" in a), awards[0])
+    allocation = {
+        "orgId": fixtures.get("org", {}).get("id", DEFAULT_ORG_ID),
+        "awardStrategyId": award["id"],
+        "expiryStrategyId": expiries[0]["id"],
+    }
+    identifier = next(
+        (
+            c["identifier"]
+            for c in program.get("alternateCurrencies", [])
+            if c["name"] == currency and "identifier" in c
+        ),
+        None,
+    )
+    if identifier:
+        allocation["currencyIdentifier"] = identifier
+    return allocation
 
 
 def _cannot(missing: list[str]) -> str:

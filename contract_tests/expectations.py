@@ -156,3 +156,120 @@ def success_problems(document: Any, *, currency: str | None, allow_negative: boo
     if not isinstance(document.get("warnings"), list):
         problems.append("warnings is missing or not an array")
     return problems
+
+
+THREE_DECIMALS = re.compile(r'"(\w+)":\s*(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)')
+POINT_FIELDS = ("totalPoints", "mainPoints", "promisedPoints")
+BREAKUP_FIELDS = ("delayedAccrualPoints", "externalTriggerBasedPoints")
+
+
+def points_balance_problems(text: str, document: Any, user_id: Any) -> list[str]:
+    """The balance lookup's answer: the customer's id, every amount a JSON number with
+    three decimals, and the sums it promises (promised = the breakup, total = main +
+    promised)."""
+    if not isinstance(document, dict):
+        return ["the balance answer is not a JSON object"]
+    problems = []
+    if document.get("entityId") != user_id:
+        problems.append(f"entityId is {document.get('entityId')!r}, not the customer {user_id}")
+    for name, literal in THREE_DECIMALS.findall(text):
+        if name in (*POINT_FIELDS, *BREAKUP_FIELDS) and not re.fullmatch(
+            r"-?[0-9]+\.[0-9]{3}", literal
+        ):
+            problems.append(f"{name} is {literal}, not a number with three decimals like 670.000")
+    breakup = document.get("promisedPointsBreakup")
+    amounts = [_number(document.get(name)) for name in POINT_FIELDS]
+    parts = [
+        _number(breakup.get(name) if isinstance(breakup, dict) else None) for name in BREAKUP_FIELDS
+    ]
+    total, main, promised = amounts
+    delayed, external = parts
+    if total is None or main is None or promised is None or delayed is None or external is None:
+        return [*problems, "a points field is missing or not a number"]
+    if promised != delayed + external:
+        problems.append(f"promisedPoints {promised} is not {delayed} + {external}, its breakup")
+    if total != main + promised:
+        problems.append(f"totalPoints {total} is not mainPoints {main} + promisedPoints {promised}")
+    return problems
+
+
+def ledger_problems(document: Any, user_id: int, limit: int, offset: int) -> list[str]:
+    """One page of the ledger: the customer, the page's arithmetic, three-decimal amounts."""
+    if not isinstance(document, dict):
+        return ["the ledger answer is not a JSON object"]
+    problems = []
+    customer = document.get("customerDetails") or {}
+    if not isinstance(customer, dict) or customer.get("userId") != user_id:
+        problems.append(f"customerDetails does not name the customer {user_id}")
+    details = document.get("ledgerDetails") or {}
+    entries = document.get("ledgerEntries")
+    if not isinstance(details, dict) or not isinstance(entries, list):
+        return [*problems, "ledgerDetails or ledgerEntries is missing"]
+    total = details.get("totalEntries")
+    expected = {
+        "pageNumber": offset,
+        "pageSize": limit,
+        "pageCount": -(-total // limit) if isinstance(total, int) else None,
+    }
+    for name, value in expected.items():
+        if details.get(name) != value:
+            problems.append(f"ledgerDetails.{name} is {details.get(name)!r}, not {value!r}")
+    if isinstance(total, int) and len(entries) != max(0, min(limit, total - offset * limit)):
+        problems.append(f"{len(entries)} entries on page {offset} of {total} by {limit}")
+    for event in entries:
+        for row in event.get("entryDetails", []) if isinstance(event, dict) else []:
+            if not isinstance(row, dict) or not BALANCE.match(str(row.get("points"))):
+                problems.append(f"an entry's points are {row!r}, not three decimals")
+    return problems
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        return None
+    return Decimal(value)
+
+
+def allocation_problems(
+    status: int, document: Any, items: int, error_status: dict[int, int]
+) -> list[str]:
+    """An allocation's answer: one result per item, counted right; 200 exactly when every
+    item succeeded, 207 otherwise; each refused item with a documented item code, its
+    message, and that code's status as its httpStatus."""
+    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+        return ["the allocation answer has no data array"]
+    data = document["data"]
+    problems = []
+    succeeded = sum(isinstance(r, dict) and r.get("status") == "SUCCESS" for r in data)
+    counts = {"total": items, "success": succeeded, "failures": len(data) - succeeded}
+    if len(data) != items:
+        problems.append(f"{len(data)} results for {items} items")
+    for name, value in counts.items():
+        if document.get(name) != value:
+            problems.append(f"{name} is {document.get(name)!r}, not {value}")
+    wanted = 200 if succeeded == len(data) else 207
+    if status != wanted:
+        problems.append(f"HTTP {status} for {succeeded} of {len(data)} items issued, not {wanted}")
+    for index, result in enumerate(data):
+        if isinstance(result, dict) and result.get("status") == "FAILURE":
+            problems += [f"data[{index}]: {p}" for p in _item_problems(result, error_status)]
+    return problems
+
+
+def _item_problems(result: dict[str, Any], error_status: dict[int, int]) -> list[str]:
+    errors = result.get("errors")
+    if not isinstance(errors, list) or envelope_problems({"errors": errors}):
+        return ["a refused item without errors in the envelope's shape"]
+    first = errors[0]
+    code = first["code"]
+    if code not in spec.item_codes():
+        return [f"error code {code} is not documented for an allocation item"]
+    status = error_status.get(code, spec.catalogue_statuses()[code])
+    problems = []
+    if result.get("httpStatus") != status:
+        problems.append(f"httpStatus is {result.get('httpStatus')!r} for {code}, not {status}")
+    template = spec.templates()[code]
+    if not template.matches(first["message"]):
+        problems.append(
+            f"error code {code} has the message {first['message']!r}, not {template.text!r}"
+        )
+    return problems

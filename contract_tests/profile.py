@@ -37,6 +37,24 @@ class Credentials:
         return f"{self.kind} {self.name}"
 
 
+UNKNOWN_VALUES = {
+    "mobile": "0000000000",
+    "email": "capmock-no-such-customer@example.invalid",
+    "externalId": "capmock-no-such-customer",
+}
+"""Identifier values no customer can have, by name: where read-only lookups aim by default."""
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationIds:
+    """What ``manualCurrencyAllocate`` needs on the target, in the profile's program."""
+
+    org_id: int
+    award_strategy_id: int
+    expiry_strategy_id: int
+    currency_identifier: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     credentials: Credentials
@@ -59,9 +77,25 @@ class Profile:
     capmock_codes: bool = True
     origin: str = "built in"
     """Where the profile came from, for reports: a file, or the mock it was derived from."""
+    identifiers: dict[str, str] = field(default_factory=dict)
+    """The test customer's identifiers in ``source`` (mobile, email, externalId)."""
+    primary_identifier: str = "mobile"
+    dual_eligibility: bool = False
+    unknown_identifier: tuple[str, str] = ("mobile", UNKNOWN_VALUES["mobile"])
+    """(name, value) of an identifier no customer has."""
+    allocation: AllocationIds | None = None
 
     def with_credentials(self, credentials: Credentials) -> Profile:
         return replace(self, credentials=credentials)
+
+    @property
+    def lookup(self) -> tuple[str, str]:
+        """How a lookup names the test customer: its primary identifier, another one, or
+        its userId (``id``)."""
+        for name in (self.primary_identifier, *sorted(self.identifiers)):
+            if name in self.identifiers:
+                return name, self.identifiers[name]
+        return "id", str(self.user_id)
 
 
 def load_profile(path: Path) -> Profile:
@@ -92,6 +126,8 @@ def profile_from_document(document: Any, origin: str, text: str | None = None) -
         )
     customer, program = document["customer"], document["program"]
     no_access = document.get("noAccessCredentials")
+    primary = document.get("primaryIdentifier", "mobile")
+    unknown = document.get("unknownIdentifier", {"name": primary, "value": UNKNOWN_VALUES[primary]})
     return Profile(
         credentials=_credentials(document["credentials"]),
         user_id=customer["userId"],
@@ -114,6 +150,22 @@ def profile_from_document(document: Any, origin: str, text: str | None = None) -
         },
         capmock_codes=document.get("capmockCodes", True),
         origin=origin,
+        identifiers=dict(customer.get("identifiers", {})),
+        primary_identifier=primary,
+        dual_eligibility=document.get("dualEligibility", False),
+        unknown_identifier=(unknown["name"], unknown["value"]),
+        allocation=_allocation(document.get("allocation")),
+    )
+
+
+def _allocation(document: dict[str, Any] | None) -> AllocationIds | None:
+    if document is None:
+        return None
+    return AllocationIds(
+        document["orgId"],
+        document["awardStrategyId"],
+        document["expiryStrategyId"],
+        document.get("currencyIdentifier"),
     )
 
 
@@ -135,6 +187,14 @@ def _problems(document: Any) -> list[tuple[tuple[Any, ...], str]]:
         problems.append(
             (("unknownCustomerId",), "is the test customer: it must be an id no customer has")
         )
+    identifiers = customer.get("identifiers") if isinstance(customer, dict) else None
+    unknown_identifier = document.get("unknownIdentifier") if isinstance(document, dict) else None
+    if isinstance(identifiers, dict) and isinstance(unknown_identifier, dict):
+        name = unknown_identifier.get("name")
+        if name in identifiers and identifiers[name] == unknown_identifier.get("value"):
+            problems.append(
+                (("unknownIdentifier",), f"is the test customer's {name}: no customer may have it")
+            )
     for key in ("source", "otherSource"):
         source = customer.get(key) if isinstance(customer, dict) else None
         if isinstance(source, str) and source not in spec.enum("Source"):

@@ -83,6 +83,8 @@ def run_phase(
         allow_negative=target.profile.allow_negative_balance,
         user_id=user_id_for(target),
         traffic=target.traffic,
+        reach=target.reach,
+        source=target.profile.source if phase in DEEP_PHASES else None,
     )
     findings: dict[tuple[str, str], Finding] = {}
     cases = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -18,7 +19,8 @@ from schemathesis import GenerationMode
 
 from contract_tests import expectations, spec
 from contract_tests.limits import Limits
-from contract_tests.target import Traffic, UnsafeRequestError
+from contract_tests.reach import Reach, UnsafeRequestError
+from contract_tests.target import Traffic
 
 
 @dataclass
@@ -29,6 +31,11 @@ class ActiveRun:
     user_id: int
     """The only userId Schemathesis may send to (the test or the unknown customer)."""
     traffic: Traffic
+    reach: Reach
+    """Which customers a lookup or an allocation may name: their identifiers are pinned
+    to these before a case is sent."""
+    source: str | None = None
+    """The source allocations name, when the phase pins it (else as generated)."""
 
 
 ACTIVE: ActiveRun | None = None
@@ -42,7 +49,7 @@ def _document(response: Any) -> Any:
 
 
 def _is_deduction(case: Any) -> bool:
-    return bool(case.operation.path == spec.DEDUCT_PATH)
+    return case.operation.path in spec.DEDUCT_PATHS
 
 
 @schemathesis.check
@@ -96,6 +103,40 @@ def deduction_success_body(ctx: Any, response: Any, case: Any) -> bool | None:
 
 
 @schemathesis.check
+def allocation_answer_adds_up(ctx: Any, response: Any, case: Any) -> bool | None:
+    """An allocation answers each item, in order: 200 when all were issued, else 207, and
+    every refused item with a documented item code, its message and its status."""
+    if ACTIVE is None or case.operation.path != spec.ALLOCATE_PATH:
+        return None
+    if response.status_code not in (200, 207) or not isinstance(case.body, list):
+        return None
+    problems = expectations.allocation_problems(
+        response.status_code, _document(response), len(case.body), ACTIVE.error_status
+    )
+    if problems:
+        raise AssertionError(problems[0])
+    return True
+
+
+@schemathesis.check
+def balance_numbers_have_three_decimals(ctx: Any, response: Any, case: Any) -> bool | None:
+    """The balance lookup writes every amount as a number with three decimals (670.000),
+    and its sums hold: promised = its breakup, total = main + promised."""
+    if ACTIVE is None or case.operation.path != spec.BALANCE_PATH or response.status_code != 200:
+        return None
+    text = response.content.decode("utf-8", "replace")
+    try:
+        document = json.loads(text, parse_float=Decimal)
+    except ValueError:
+        return None
+    entity = document.get("entityId") if isinstance(document, dict) else None
+    problems = expectations.points_balance_problems(text, document, entity)
+    if problems:
+        raise AssertionError(problems[0])
+    return True
+
+
+@schemathesis.check
 def valid_data_not_refused_as_invalid(ctx: Any, response: Any, case: Any) -> bool | None:
     """A schema-valid request may be refused by a business rule (8015, 8907...), never with
     a code that means the request broke the schema."""
@@ -121,9 +162,30 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     if ACTIVE is None:
         return
     user_id = (case.path_parameters or {}).get("userId")
-    if _is_deduction(case) and str(user_id) != str(ACTIVE.user_id):
+    if case.operation.path == spec.DEDUCT_PATH and str(user_id) != str(ACTIVE.user_id):
         raise UnsafeRequestError(f"Schemathesis aimed at userId {user_id!r}, not {ACTIVE.user_id}")
+    _aim(case, ACTIVE)
+    ACTIVE.reach.check(case.method, case.operation.path, case.query, case.body)
     ACTIVE.limits.acquire()
+
+
+def _aim(case: Any, run: ActiveRun) -> None:
+    """Give every identifier a case sends (in its query, in an allocation's lookupParams)
+    the value the run may reach for its name: generated names stay, so that refusals of
+    unknown names are still tried."""
+    read = case.method.upper() == "GET"
+    query = case.query
+    if isinstance(query, dict) and "identifierValue" in query:
+        names = str(query.get("identifierName", "")).split(",")
+        query["identifierValue"] = ",".join(run.reach.aim(name, read) for name in names)
+    if case.operation.path != spec.ALLOCATE_PATH or not isinstance(case.body, list):
+        return
+    for item in case.body:
+        lookup = item.get("lookupParams") if isinstance(item, dict) else None
+        if isinstance(lookup, dict) and "identifierValue" in lookup:
+            lookup["identifierValue"] = run.reach.aim(str(lookup.get("identifierType", "")))
+            if run.source is not None:
+                lookup["source"] = run.source
 
 
 @schemathesis.hook

@@ -4,10 +4,11 @@ The client authenticates as the profile says (Capillary Basic with the md5 of th
 password, or an OAuth token it fetches), obeys the run's limits, and records each
 exchange so that a finding can show it as a curl command.
 
-It also holds the rule that keeps live runs safe, in one place: a request whose path
-names a customer goes only to the profile's unknown customer or to ids beyond 32 bits
-that no customer has, and to the test customer only when the run may write. Any other
-request is refused before it is sent.
+It also holds the rule that keeps live runs safe, in one place (``reach``): a request
+that names a customer (by its path's userId, a lookup's identifier or an allocation's
+lookupParams) goes only to the profile's unknown customer or identifier, or to ids
+beyond 32 bits that no customer has; to the test customer only when the run may write,
+or to read it. Any other request is refused before it is sent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 import shlex
 import threading
 import time
@@ -27,22 +27,14 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from capmock.net import is_loopback_host
-from contract_tests import spec
 from contract_tests.limits import Limits
 from contract_tests.profile import Credentials, Profile
+from contract_tests.reach import CUSTOMER_PATH, Reach, UnsafeRequestError
 
 ADMIN = "/__admin"
 ADMIN_HEADER = "X-CAPMOCK-ADMIN-TOKEN"
 TOKEN_MARGIN_SECONDS = 30.0
 """OAuth tokens are renewed this long before they expire."""
-
-
-CUSTOMER_PATH = re.compile(r"^/v2/customers/([^/?]+)/")
-INT64_MAX = 2**63 - 1
-
-
-class UnsafeRequestError(Exception):
-    """A request that could change the target's data, in a run that may not write."""
 
 
 class CredentialsRefusedError(Exception):
@@ -153,10 +145,11 @@ class Traffic:
 
     def record(self, path: str, status: int, document: Any) -> None:
         codes = _codes(document)
+        deduction = CUSTOMER_PATH.match(path) and path.endswith("/negativePointsAdjustment")
         with self._lock:
             self.answers += 1
             self.refused_credentials += status in (401, 403)
-            if CUSTOMER_PATH.match(path) and status not in (401, 403, 405):
+            if deduction and status not in (401, 403, 405):
                 self.deductions += 1
                 self.customer_not_found += codes[:1] == [8015]
 
@@ -272,7 +265,7 @@ class Target:
         """Send one request; refuse it, unsent, if it names a customer the run may not
         touch. ``body`` is sent as JSON; ``raw`` as given (the Content-Type in ``headers``).
         """
-        self.check_safe(method, path)
+        self.check_safe(method, path, params, body if body is not None else raw)
         sent_headers: dict[str, str] = {}
         if auth:
             sent_headers.update(self.auth_headers(auth if isinstance(auth, Credentials) else None))
@@ -296,30 +289,19 @@ class Target:
         self.traffic.record(path, exchange.status, exchange.json())
         return exchange
 
-    def safe_user_ids(self) -> frozenset[int]:
-        """The customers a request may name: ids no customer has, and the test customer
-        when the run may write."""
-        ids = {self.profile.unknown_customer_id, *spec.WIDE_USER_IDS}
-        if self.writes_allowed:
-            ids.add(self.profile.user_id)
-        return frozenset(ids)
+    @property
+    def reach(self) -> Reach:
+        """Which customers this run's requests may name."""
+        return Reach(self.profile, self.writes_allowed)
 
-    def check_safe(self, method: str, path: str) -> None:
+    def check_safe(
+        self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> None:
         """Raise UnsafeRequestError for a request to a customer the run may not touch.
 
         A path segment that is not a positive 64-bit integer names no customer (the
         contract refuses it with 8013), so it is safe anywhere."""
-        match = CUSTOMER_PATH.match(path)
-        if match is None or not match[1].isdigit():
-            return
-        user_id = int(match[1])
-        if 1 <= user_id <= INT64_MAX and user_id not in self.safe_user_ids():
-            why = (
-                "this run may not write"
-                if user_id == self.profile.user_id
-                else ("it is not the profile's test customer")
-            )
-            raise UnsafeRequestError(f"{method} {path} names customer {user_id}: {why}")
+        self.reach.check(method, path, params, body)
 
     # --- our own mock only ---------------------------------------------------------
 

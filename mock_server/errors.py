@@ -1,8 +1,10 @@
 """The error catalogue: every code the mock can answer with, its message and HTTP status.
 
-Codes below 9100 are Capillary's own, with the seed's texts. Codes 9100-9199 are
-capmock's, for refusals the seed asks for but gives no code for; the README lists
-them. The HTTP status of any code can be overridden per fixture (``errorStatus``).
+Codes outside 9100-9199 are Capillary's own, with the texts of its pages. 8136 has
+several documented texts (which of the allocation's ids was not found), so its message
+is the text itself. Codes 9100-9199 are capmock's, for refusals the seed asks for but
+gives no code for; docs/rules.md lists them. The HTTP status of any code can be
+overridden per fixture (``errorStatus``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ class Code(IntEnum):
     UNKNOWN_CURRENCY = 8911
     INVALID_REF_TYPE = 9975
     NOT_ENROLLED = 1218
+    INVALID_ENTITY_TYPE = 1212
+    DUPLICATE_UNIQUE_ID = 6006
+    ALLOCATION_REFUSED = 8136
+    NO_LEDGER_ENTRIES = 11003
+    INVALID_LEDGER_ENTRY_TYPE = 11007
+    INVALID_POINT_CATEGORY_TYPE = 11008
+    LIMIT_TOO_LARGE = 11029
     # capmock's own codes
     MALFORMED_JSON = 9100
     BODY_NOT_OBJECT = 9101
@@ -53,6 +62,12 @@ class Code(IntEnum):
     # sessions (9140-9149)
     UNKNOWN_SESSION = 9140
     TOO_MANY_SESSIONS = 9141
+    # what the lookup, balance, ledger and allocate endpoints refuse without a Capillary code
+    BATCH_SIZE = 9150
+    NOT_SUPPORTED = 9151
+    WRONG_ORG = 9152
+    INVALID_DATE_RANGE = 9153
+    SOURCE_VALUE_NEGATIVE = 9154
     STORE_UNAVAILABLE = 9190
     OUTCOME_UNKNOWN = 9191
     BODY_INCOMPLETE = 9192
@@ -82,6 +97,16 @@ MESSAGES: dict[Code, str] = {
     Code.NOT_ENROLLED: (
         "Customer not enrolled in loyalty program : customer not found for programId {program_id}"
     ),
+    Code.INVALID_ENTITY_TYPE: "Entity type passed is not valid",
+    Code.DUPLICATE_UNIQUE_ID: "event already exists for the uniqueid",
+    Code.ALLOCATION_REFUSED: "{detail}",
+    Code.NO_LEDGER_ENTRIES: (
+        "There are no ledger entries present for the given parameters. Try removing parameters "
+        "to widen the search."
+    ),
+    Code.INVALID_LEDGER_ENTRY_TYPE: "Invalid ledgerEntryType passed in request",
+    Code.INVALID_POINT_CATEGORY_TYPE: "Invalid pointCategoryType passed in request",
+    Code.LIMIT_TOO_LARGE: "Limit cannot be greater than 100",
     Code.MALFORMED_JSON: "Request body is not valid JSON: {detail}",
     Code.BODY_NOT_OBJECT: "Request body must be a JSON object",
     Code.UNSUPPORTED_MEDIA_TYPE: "Content-Type must be application/json, got {content_type}",
@@ -109,6 +134,16 @@ MESSAGES: dict[Code, str] = {
     Code.TOO_MANY_CONNECTIONS: (
         "Too many connections: this mock serves at most {limit} at once; try again"
     ),
+    Code.UNKNOWN_SESSION: "No session {session}: it expired, was deleted or never existed",
+    Code.TOO_MANY_SESSIONS: "Too many sessions: {count} are open, the most this mock keeps",
+    Code.BATCH_SIZE: "manualCurrencyAllocate takes 1 to {limit} items, got {count}",
+    Code.NOT_SUPPORTED: "capmock does not support {what}",
+    Code.WRONG_ORG: "orgId {org_id} is not this org ({expected})",
+    Code.INVALID_DATE_RANGE: "Invalid date range: {detail}",
+    Code.SOURCE_VALUE_NEGATIVE: (
+        "sourceValue must be 0 or more with award strategy {strategy_id}, which awards per "
+        "unit; got {value}"
+    ),
     Code.STORE_UNAVAILABLE: "The mock's store is unavailable and nothing was changed: {detail}",
     Code.OUTCOME_UNKNOWN: (
         "The store failed while the change was being written: it may or may not have been "
@@ -120,11 +155,10 @@ MESSAGES: dict[Code, str] = {
         "seconds Retry-After gives"
     ),
     Code.INTERNAL_ERROR: "Internal error in the mock: {detail}",
-    Code.UNKNOWN_SESSION: "No session {session}: it expired, was deleted or never existed",
-    Code.TOO_MANY_SESSIONS: "Too many sessions: {count} are open, the most this mock keeps",
 }
 
 STATUS: dict[Code, int] = {
+    Code.DUPLICATE_UNIQUE_ID: 409,
     Code.UNSUPPORTED_MEDIA_TYPE: 415,
     Code.NOT_FOUND: 404,
     Code.METHOD_NOT_ALLOWED: 405,

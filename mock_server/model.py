@@ -12,6 +12,20 @@ from typing import Any
 
 POINTS = "points"
 CURRENCY = "currency"
+UNIQUE = "unique"
+"""The kind of a customer's record of an allocation's ``uniqueId``: kept beside the
+balances, so that the check for a repeated one is as atomic as a balance."""
+
+IDENTIFIER_NAMES = ("mobile", "email", "externalId")
+"""The identifiers a customer may have in each source (unique within the source)."""
+ID = "id"
+"""The identifier name that looks a customer up by userId."""
+LOOKUP_NAMES = (*IDENTIFIER_NAMES, ID)
+"""The identifier names a lookup accepts unless the fixtures narrow them."""
+DEFAULT_ORG_ID = 100737
+"""The org of Capillary's own documentation examples."""
+DEFAULT_PRIMARY_IDENTIFIER = "mobile"
+"""Capillary's usual ``CONF_REGISTRATION_PRIMARY_KEY``, and its documentation's example."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +35,8 @@ class Program:
     default: bool
     round_decimals: int
     currencies: frozenset[str]
+    currency_identifiers: dict[str, str] = field(default_factory=dict, hash=False)
+    """``alternateCurrencyIdentifier`` (e.g. ``9DxGBP``) to the currency's name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +55,23 @@ class Award:
     program_id: int
     ref_type: str
     points: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AwardStrategy:
+    """How an allocation computes what it issues (``awardStrategyId``, the "earn code"):
+    ``points`` whatever the sourceValue, or ``per_unit`` for each unit of it."""
+
+    id: int
+    program_id: int
+    points: Decimal | None = None
+    per_unit: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiryStrategy:
+    id: int
+    program_id: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +95,9 @@ class Bucket:
         """How explanations name it: ``REGULAR balance of program 973``."""
         return f"{self.name} balance of program {self.program_id}"
 
+    def describes_a_balance(self) -> bool:
+        return self.kind != UNIQUE
+
     def key(self) -> str:
         """A stable text key, used by stores that persist balances."""
         return f"{self.program_id}:{self.kind}:{self.name}"
@@ -79,6 +115,17 @@ class Customer:
     programs: frozenset[int]
     opening: dict[Bucket, Decimal] = field(hash=False)
     """Opening balances from the fixture; a bucket that is not listed starts at 0."""
+    identifiers: dict[str, dict[str, str]] = field(default_factory=dict, hash=False)
+    """Per source, the customer's identifiers there: ``mobile``, ``email``, ``externalId``."""
+    first_name: str | None = None
+    last_name: str | None = None
+
+    def identifier(self, source: str, name: str) -> str | None:
+        """The customer's identifier ``name`` in ``source`` (any source for ``ALL``)."""
+        if source in self.identifiers:
+            return self.identifiers[source].get(name)
+        found = (ids[name] for ids in self.identifiers.values() if name in ids)
+        return next(found, None) if source == "ALL" else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +144,16 @@ class World:
     customers: dict[int, Customer]
     document: dict[str, Any] = field(hash=False, compare=False, repr=False)
     """The fixture document as parsed (amounts as Decimals)."""
+    org_id: int = DEFAULT_ORG_ID
+    primary_identifier: str = DEFAULT_PRIMARY_IDENTIFIER
+    """The org's ``CONF_REGISTRATION_PRIMARY_KEY``: mobile, email or externalId."""
+    dual_eligibility: bool = True
+    """Whether the balance lookup takes several identifiers and needs the primary one."""
+    identifier_names: dict[str, frozenset[str]] = field(default_factory=dict, hash=False)
+    """Per lookup operation (operationId), the identifier names it accepts; an operation
+    not listed accepts ``LOOKUP_NAMES``."""
+    award_strategies: dict[int, AwardStrategy] = field(default_factory=dict, hash=False)
+    expiry_strategies: dict[int, ExpiryStrategy] = field(default_factory=dict, hash=False)
     text: str | None = field(default=None, compare=False, repr=False)
     """The YAML or JSON text the world was loaded from (None when loaded from a parsed
     mapping). Shared stores persist this text and other workers load it again: the
@@ -104,7 +161,22 @@ class World:
 
     default_program_id: int | None = field(init=False, compare=False)
     """The program a request that names none is made in (computed: it is asked per request)."""
+    by_identifier: dict[tuple[str, str, str], int] = field(
+        init=False, compare=False, hash=False, repr=False
+    )
+    """(source, identifier name, value) to userId (computed from the customers)."""
 
     def __post_init__(self) -> None:
         default = next((p.id for p in self.programs.values() if p.default), None)
         object.__setattr__(self, "default_program_id", default)
+        index = {
+            (source, name, value): customer.user_id
+            for customer in self.customers.values()
+            for source, identifiers in customer.identifiers.items()
+            for name, value in identifiers.items()
+        }
+        object.__setattr__(self, "by_identifier", index)
+
+    def accepts(self, operation: str, name: str) -> bool:
+        """Whether the lookup ``operation`` takes the identifier ``name``."""
+        return name in self.identifier_names.get(operation, LOOKUP_NAMES)

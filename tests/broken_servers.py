@@ -19,13 +19,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from support import basic_header
+from support import ALLOCATE, BALANCE, LEDGER, basic_header
 
 from mock_server.app import create_app
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.errors import ApiError, Code
 from mock_server.fixtures import load_document
+from mock_server.operations import allocate as allocate_handlers
 from mock_server.operations import deduct as handlers
+from mock_server.rules import allocate as allocate_rules
+from mock_server.rules import balance as balance_rules
+from mock_server.rules import lookup as lookup_rules
 from mock_server.rules.deduct import Deducted, Deduction
 from mock_server.stores.memory import MemoryStore
 
@@ -374,6 +378,98 @@ def _program_from_promotion(request: Deduction) -> Deduction:
     return request
 
 
+@contextmanager
+def _patched(module: Any, name: str, replacement: Callable[..., Any]) -> Iterator[None]:
+    """``module.name`` replaced by ``replacement(original)`` while the run lasts."""
+    original = getattr(module, name)
+    setattr(module, name, replacement(original))
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+def _balance_from_the_fixtures() -> AbstractContextManager[None]:
+    """The balance lookup reads the fixture's opening balances, not the store's: it
+    disagrees with every deduction and allocation."""
+
+    def replacement(original: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda world, query, customer, _balances: original(
+            world, query, customer, customer.opening
+        )
+
+    return _patched(balance_rules, "points_balance", replacement)
+
+
+def _lookup_in_every_source() -> AbstractContextManager[None]:
+    """An identifier is looked up in every source, whatever the request's ``source``."""
+
+    def replacement(original: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda world, name, value, _source, refuse: original(
+            world, name, value, lookup_rules.ANY_SOURCE, refuse
+        )
+
+    return _patched(lookup_rules, "_by_value", replacement)
+
+
+def _allocation_not_credited() -> AbstractContextManager[None]:
+    """An allocation is answered and written to the ledger, but the balance stays."""
+
+    def replacement(original: Callable[..., Any]) -> Callable[..., Any]:
+        def allocate(world: Any, item: Any, balances: Any, now: Any) -> Any:
+            outcome = original(world, item, balances, now)
+            if isinstance(outcome, allocate_rules.Credited):
+                return dataclasses.replace(outcome, balance=outcome.balance - outcome.entry.amount)
+            return outcome
+
+        return allocate
+
+    return _patched(allocate_rules, "allocate", replacement)
+
+
+def _unique_id_forgotten() -> AbstractContextManager[None]:
+    """An item's ``uniqueId`` is never remembered: a repeated one issues again."""
+
+    def replacement(original: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda world, item: dataclasses.replace(original(world, item), unique_id=None)
+
+    return _patched(allocate_handlers, "to_allocation", replacement)
+
+
+def _on_path(path: str, change: Callable[[int, Any], tuple[int, Any]]) -> Rewrite:
+    def rewrite(facts: dict[str, Any], status: int, document: Any) -> tuple[int, Any]:
+        return change(status, document) if facts["path"] == path else (status, document)
+
+    return rewrite
+
+
+def _without_deductions(status: int, document: Any) -> tuple[int, Any]:
+    if status == 200 and isinstance(document, dict) and "ledgerEntries" in document:
+        document["ledgerEntries"] = [
+            event
+            for event in document["ledgerEntries"]
+            if event.get("eventName") != "ManualPointsAdjustment"
+        ]
+    return status, document
+
+
+def _pages_from_one(status: int, document: Any) -> tuple[int, Any]:
+    if status == 200 and isinstance(document, dict) and "ledgerDetails" in document:
+        document["ledgerDetails"]["pageNumber"] += 1
+    return status, document
+
+
+def _all_issued(status: int, document: Any) -> tuple[int, Any]:
+    return (200 if status == 207 else status), document
+
+
+def _points_as_text(status: int, document: Any) -> tuple[int, Any]:
+    if status == 200 and isinstance(document, dict) and "mainPoints" in document:
+        for name in ("totalPoints", "mainPoints", "promisedPoints"):
+            document[name] = f"{Decimal(str(document[name])):.3f}"
+    return status, document
+
+
 def _world(edit: Callable[[str], str] = lambda text: text) -> Any:
     return load_document(edit(DEFAULT_FIXTURES.read_text()), "broken fixtures")
 
@@ -386,6 +482,8 @@ class Broken:
     app: Callable[[], Any]
     patch: Callable[[], AbstractContextManager[None]] = nullcontext
     schema_phases: tuple[str, ...] = ()
+    request: str = ""
+    """A regular expression the finding's request (its curl) must match."""
 
 
 def _app(**kwargs: Any) -> Callable[[], Any]:
@@ -545,7 +643,7 @@ BROKEN = [
     ),
     Broken(
         "refuses an overdraft but deducts it",
-        r"the balance of REGULAR points moved around a refused request \(HTTP 400\)",
+        r"the balance moved around a refused request \(HTTP 400\): REGULAR 680\.000 before",
         lambda: create_app(store=RefusingButDeductingStore(_world())),
     ),
     Broken(
@@ -568,6 +666,57 @@ BROKEN = [
         "HTTP 500",
         _wrapped(_500_on_json_number_amount),
         schema_phases=("fuzzing",),
+    ),
+    Broken(
+        "balance lookup disagrees with the deductions",
+        r"the balance lookup says mainPoints [0-9.]+, but after [0-9.]+ issued",
+        _app(),
+        _balance_from_the_fixtures,
+    ),
+    Broken(
+        "ledger without the deductions",
+        r"the ledger's newest events are .*, not the deduction by identifier",
+        _wrapped(_on_path(LEDGER, _without_deductions)),
+    ),
+    Broken(
+        "ledger pages counted from 1",
+        r"ledgerDetails\.pageNumber is 1, not 0",
+        _wrapped(_on_path(LEDGER, _pages_from_one)),
+    ),
+    Broken(
+        "balance amounts as strings",
+        "a points field is missing or not a number",
+        _wrapped(_on_path(BALANCE, _points_as_text)),
+    ),
+    Broken(
+        "lookup in every source",
+        "8015 expected with HTTP 400, got HTTP 200",
+        _app(),
+        _lookup_in_every_source,
+        request=r"lookup/negativePointsAdjustment\?.*source=WECHAT",
+    ),
+    Broken(
+        "8015 for an identifierName not accepted",
+        "8013 expected, got code 8015",
+        _wrapped(on_code(8013, _set_code(8015))),
+        request="identifierName=userId",
+    ),
+    Broken(
+        "allocation answered but not credited",
+        r"by userId, pointsAvailable is '[0-9.]+', the model's balance is",
+        _app(),
+        _allocation_not_credited,
+    ),
+    Broken(
+        "uniqueId forgotten",
+        "6006 expected",
+        _app(),
+        _unique_id_forgotten,
+    ),
+    Broken(
+        "a partly refused allocation answered 200",
+        "an allocation with a refused item answered HTTP 200, not 207",
+        _wrapped(_on_path(ALLOCATE, _all_issued)),
     ),
 ]
 

@@ -24,6 +24,10 @@ from mock_server.limits import Limits
 from mock_server.limits.connections import protocol, server_options
 
 DEDUCT = "/v2/customers/{user_id}/negativePointsAdjustment"
+LOOKUP_DEDUCT = "/v2/customers/lookup/negativePointsAdjustment"
+BALANCE = "/v2/customers/lookup/points/balance"
+LEDGER = "/v2/pointsLedger/getCustomerLedgerInfo"
+ALLOCATE = "/v2/customers/bulk/manualCurrencyAllocate"
 SEED_USER = 388034468
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ["memory", "sqlite", "redis"]
@@ -89,6 +93,24 @@ class LiveMock:
             sent_headers["Authorization"] = basic_header(*auth)
         return self.client.post(
             DEDUCT.format(user_id=user_id), params=params, json=body, headers=sent_headers
+        )
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, object] | None = None,
+        body: object = None,
+        auth: tuple[str, str] = ("store.server", "server123"),
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """Any operation of the contract, as store.server (the clear password, sent as md5)."""
+        return self.client.request(
+            method,
+            path,
+            params=params,
+            json=body,
+            headers={**(headers or {}), "Authorization": basic_header(*auth)},
         )
 
 

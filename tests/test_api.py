@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 from support import SEED_USER, LiveMock
 
-from mock_server.data import CONTRACT
+from contract_tests import spec
 
 pytestmark = pytest.mark.usefixtures("mock")
 
@@ -34,10 +33,7 @@ def balance(mock: LiveMock, user_id: int, kind: str, name: str, program_id: int 
 
 
 def seed_examples() -> dict[str, dict]:
-    document = yaml.safe_load(CONTRACT.read_text())
-    operation = document["paths"]["/v2/customers/{userId}/negativePointsAdjustment"]["post"]
-    examples = operation["requestBody"]["content"]["application/json"]["examples"]
-    return {name: example["value"] for name, example in examples.items()}
+    return spec.request_examples()
 
 
 @pytest.mark.parametrize("name", sorted(seed_examples()))

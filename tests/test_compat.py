@@ -171,7 +171,7 @@ def test_every_format_reports_the_break(
         assert data["findings"][0]["places"][0]["part"] == "query parameter source"
     elif fmt == "junit":
         suite = ET.fromstring(text)
-        assert suite.get("failures") == "1"
+        assert suite.get("failures") == "2"  # the source parameter; lookupParams.source
         assert suite.find("testcase/failure") is not None
     elif fmt == "github":
         assert text.startswith("::error title=ERR request-parameter-enum-value-removed::")

@@ -2,9 +2,12 @@
 
 200 deductions of 1 point are sent at once to a customer with 100 points and overdraft
 off: exactly 100 must succeed, each answering a different balance, 100 must be refused
-with 8907, and the customer must end at 0.000 with 100 ledger entries. This is checked
-on every store in one process, with several worker processes (sqlite, redis), and with
-two separate servers sharing one Redis. Only loopback addresses are used.
+with 8907, and the customer must end at 0.000 with 100 ledger entries. Then adds and
+deductions mixed: 200 deductions of 1 (half by userId, half by mobile) and 200
+allocations of 2 at once on a customer with 200 points must all succeed and end at
+exactly 400, with a ledger of 400 entries each of which follows from the one before.
+Both are checked on every store in one process, with several worker processes (sqlite,
+redis), and with two separate servers sharing one Redis. Only loopback addresses are used.
 """
 
 from __future__ import annotations
@@ -16,11 +19,15 @@ import ssl
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from support import (
+    ALLOCATE,
+    BALANCE,
     DEDUCT,
+    LOOKUP_DEDUCT,
     RedisServer,
     ServedMock,
     basic_header,
@@ -33,6 +40,8 @@ from mock_server.fixtures import load_fixtures
 from mock_server.stores.open import open_store
 
 HUNDRED = Path(__file__).parent / "data" / "hundred.yaml"
+MIXED = Path(__file__).parent / "data" / "mixed.yaml"
+MOBILE = "5550001001"
 USER = 1001
 REQUESTS = 200
 CLIENTS = 20
@@ -84,6 +93,83 @@ def assert_exactly_100_deducted(urls: list[str]) -> None:
         assert [entry["balanceAfter"] for entry in ledger] == every_balance[::-1]
 
 
+def _mixed_request(client: httpx.AsyncClient, url: str, index: int) -> Any:
+    """The index-th request of the mixed race: an allocation of 2, a deduction of 1 by
+    userId or a deduction of 1 by mobile."""
+    headers = {"Authorization": AUTH}
+    if index % 2 == 0:
+        item = {
+            "orgId": 1,
+            "programId": 1,
+            "awardStrategyId": 7,
+            "expiryStrategyId": 8,
+            "sourceValue": -1,
+            "eventName": "TransactionAdd",
+            "eventSourceId": f"bill-{index}",
+            "lookupParams": {
+                "identifierType": "id",
+                "identifierValue": str(USER),
+                "source": "INSTORE",
+            },
+        }
+        return client.post(url + ALLOCATE, json=[item], headers=headers)
+    body = {"pointsToBeAdjusted": 1, "reasonOfReturn": f"mixed {index}"}
+    if index % 4 == 1:
+        return client.post(
+            url + DEDUCT.format(user_id=USER),
+            params={"source": "INSTORE"},
+            json=body,
+            headers=headers,
+        )
+    lookup = {"identifierName": "mobile", "identifierValue": MOBILE, "source": "INSTORE"}
+    return client.post(url + LOOKUP_DEDUCT, params=lookup, json=body, headers=headers)
+
+
+async def _send_mixed(urls: list[str]) -> list[httpx.Response]:
+    """2 x REQUESTS requests at once: half allocations, half deductions."""
+    limits = httpx.Limits(max_connections=2 * REQUESTS // CLIENTS)
+    tls = ssl.create_default_context()
+    clients = [httpx.AsyncClient(timeout=60, limits=limits, verify=tls) for _ in range(CLIENTS)]
+    try:
+        return await asyncio.gather(
+            *(
+                _mixed_request(clients[index % CLIENTS], urls[index % len(urls)], index)
+                for index in range(2 * REQUESTS)
+            )
+        )
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients))
+
+
+def assert_mixed_exact(urls: list[str]) -> None:
+    responses = asyncio.run(_send_mixed(urls))
+    assert [r.status_code for r in responses] == [200] * (2 * REQUESTS)
+    issued = [r.json()["data"][0] for r in responses[::2]]
+    assert {item["status"] for item in issued} == {"SUCCESS"}
+    for url in urls:
+        customer = httpx.get(f"{url}/__admin/customers/{USER}", timeout=10).json()
+        regular = next(row for row in customer["balances"] if row["name"] == "REGULAR")
+        assert regular["balance"] == "400.000"  # 200 - 200 x 1 + 200 x 2
+        ledger = customer["ledger"]
+        assert sorted((e["direction"], e["amount"]) for e in ledger) == sorted(
+            [("CREDIT", "2")] * REQUESTS + [("DEBIT", "1")] * REQUESTS
+        )
+        before = Decimal(200)  # each entry follows from the one before it: one order
+        for entry in ledger:
+            sign = 1 if entry["direction"] == "CREDIT" else -1
+            before += sign * Decimal(entry["amount"])
+            assert Decimal(entry["balanceAfter"]) == before, entry
+        ids = [entry["eventLogId"] for entry in ledger]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        assert {item["eventLogId"] for item in issued} <= set(ids)
+        shown = httpx.get(
+            url + BALANCE,
+            params={"identifierName": "mobile", "identifierValue": MOBILE, "source": "INSTORE"},
+            headers={"Authorization": AUTH},
+        )
+        assert '"mainPoints": 400.000' in shown.text
+
+
 def test_one_process_on_each_store(fresh_store_url: str) -> None:
     store = open_store(fresh_store_url, load_fixtures(HUNDRED))
     server, thread, url = start_server(create_app(store=store))
@@ -91,6 +177,33 @@ def test_one_process_on_each_store(fresh_store_url: str) -> None:
         assert_exactly_100_deducted([url])
     finally:
         stop_server(server, thread)
+
+
+def test_adds_and_deductions_mixed_on_each_store(fresh_store_url: str) -> None:
+    store = open_store(fresh_store_url, load_fixtures(MIXED))
+    server, thread, url = start_server(create_app(store=store))
+    try:
+        assert_mixed_exact([url])
+    finally:
+        stop_server(server, thread)
+
+
+@pytest.mark.parametrize("workers", [2])
+def test_adds_and_deductions_mixed_on_several_workers(
+    shared_store_url: str, serve: Serve, workers: int
+) -> None:
+    served = serve("--fixtures", str(MIXED), "--store", shared_store_url, "--workers", str(workers))
+    assert f"Workers    {workers}" in served.output()
+    assert_mixed_exact([served.url])
+
+
+def test_adds_and_deductions_mixed_on_two_servers_sharing_one_redis(
+    redis_server: RedisServer, serve: Serve
+) -> None:
+    url = redis_server.fresh_url()
+    first = serve("--fixtures", str(MIXED), "--store", url)
+    second = serve("--fixtures", str(MIXED), "--store", url)
+    assert_mixed_exact([first.url, second.url])
 
 
 @pytest.mark.parametrize("workers", [2])

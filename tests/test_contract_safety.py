@@ -24,9 +24,10 @@ from contract_tests.limits import BudgetExhaustedError, Limits, parse_rate
 from contract_tests.options import Options, UsageError
 from contract_tests.plans.listing import collected_cases, plan
 from contract_tests.profile import DEFAULT_PROFILE, ProfileError, load_profile
+from contract_tests.reach import UnsafeRequestError
 from contract_tests.runner import run
 from contract_tests.session import build_target
-from contract_tests.target import Target, UnsafeRequestError
+from contract_tests.target import Target
 
 ROOT = Path(__file__).resolve().parent.parent
 REMOTE = "http://192.0.2.10"  # TEST-NET-1: never routed, so nothing can leave by mistake

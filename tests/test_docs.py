@@ -112,7 +112,7 @@ def test_the_readme_terminal_examples_answer_as_written(serve: Callable[..., Ser
         answers = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
         assert answers == expected, (body, result.stderr)
         runs += 1
-    assert runs == 3  # the Basic deduction, the OAuth deduction, the reset
+    assert runs == 4  # the Basic deduction, the OAuth deduction, the reset, the other endpoints
 
 
 def test_the_readme_background_start_waits_until_the_mock_answers(tmp_path: Path):

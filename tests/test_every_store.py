@@ -62,7 +62,9 @@ def test_a_deduction_answers_the_new_balance_and_is_in_the_ledger(mock: LiveMock
     assert balance(mock, "REGULAR") == "670.000"
     [entry] = customer["ledger"]
     assert entry.pop("time").endswith("+00:00")
+    assert isinstance(entry.pop("eventLogId"), int)
     assert entry == {
+        "direction": "DEBIT",
         "source": "INSTORE",
         "reason": REASON,
         "programId": 973,

@@ -10,10 +10,21 @@ import jsonschema
 import pytest
 import yaml
 
+from contract_tests import spec
 from mock_server import fixtures
 from mock_server.data import DEFAULT_FIXTURES, FIXTURE_SCHEMA
 from mock_server.fixtures import FixtureError, load_document, load_fixtures, parse, schema
-from mock_server.model import CURRENCY, POINTS, Bucket, Principal, World
+from mock_server.model import (
+    CURRENCY,
+    DEFAULT_ORG_ID,
+    DEFAULT_PRIMARY_IDENTIFIER,
+    POINTS,
+    AwardStrategy,
+    Bucket,
+    ExpiryStrategy,
+    Principal,
+    World,
+)
 
 # The format exactly as documented to users.
 DATA = Path(__file__).parent / "data"
@@ -148,6 +159,31 @@ def test_the_format_as_documented_loads() -> None:
         "bill_regular",
         Decimal(100),
     )
+    assert (world.org_id, world.primary_identifier, world.dual_eligibility) == (
+        100737,
+        "mobile",
+        True,
+    )
+    assert world.identifier_names == {
+        "deductPointsByLookup": frozenset({"mobile", "email", "externalId"})
+    }
+    assert not world.accepts("deductPointsByLookup", "id")
+    assert world.accepts("getPointsBalance", "id")  # not listed: every name
+    assert program.currency_identifiers == {"coins1": "coins"}
+    assert customer.identifiers == {
+        "INSTORE": {
+            "mobile": "9876543210",
+            "email": "tomswayer@capillarytech1.com",
+            "externalId": "696969",
+        }
+    }
+    assert (customer.first_name, customer.last_name) == ("Tom", "Sawyer")
+    assert world.by_identifier[("INSTORE", "email", "tomswayer@capillarytech1.com")] == 388034468
+    assert world.award_strategies == {
+        13167: AwardStrategy(13167, 973, points=Decimal(500)),
+        11879: AwardStrategy(11879, 973, per_unit=Decimal(1)),
+    }
+    assert world.expiry_strategies == {11833: ExpiryStrategy(11833, 973)}
 
 
 def test_only_programs_and_customers_are_required_and_no_default_is_implied() -> None:
@@ -158,6 +194,12 @@ def test_only_programs_and_customers_are_required_and_no_default_is_implied() ->
     assert (world.users, world.oauth_clients, world.promotions, world.awards) == ({}, {}, {}, {})
     assert (world.error_status, world.token_ttl_seconds) == ({}, 300)
     assert world.allow_negative_balance is False
+    assert (world.org_id, world.primary_identifier, world.dual_eligibility) == (
+        DEFAULT_ORG_ID,
+        DEFAULT_PRIMARY_IDENTIFIER,
+        True,
+    )
+    assert (world.identifier_names, world.award_strategies, world.expiry_strategies) == ({}, {}, {})
 
 
 def test_org_settings_reach_the_world() -> None:
@@ -351,6 +393,29 @@ def test_the_schemas_defaults_are_the_loaders() -> None:
     assert program["roundDecimals"]["default"] == fixtures.DEFAULT_ROUND_DECIMALS
     ttl = properties["org"]["properties"]["oauthTokenTtlSeconds"]["default"]
     assert ttl == fixtures.DEFAULT_TOKEN_TTL_SECONDS
+    org = properties["org"]["properties"]
+    assert org["id"]["default"] == DEFAULT_ORG_ID
+    assert org["primaryIdentifier"]["default"] == DEFAULT_PRIMARY_IDENTIFIER
+    minimal = load_document("programs: []\ncustomers: []\n", "minimal.yaml")
+    assert org["dualEligibility"]["default"] is minimal.dual_eligibility is True
+
+
+def test_the_schema_knows_every_lookup_and_name_the_contract_has() -> None:
+    """``org.identifierNames`` is keyed by the operationIds of the contract's lookups, and
+    lists the contract's identifier names."""
+    org = json.loads(FIXTURE_SCHEMA.read_text(encoding="utf-8"))["properties"]["org"]
+    names = org["properties"]["identifierNames"]
+    contract = spec.document()
+    lookups = {
+        operation["operationId"]
+        for item in contract["paths"].values()
+        for operation in item.values()
+        if "identifierName" in str(operation.get("parameters", ""))
+        or "identifierType" in str(operation.get("requestBody", ""))
+    }
+    assert set(names["propertyNames"]["enum"]) == lookups
+    identifier_names = contract["components"]["schemas"]["IdentifierName"]["enum"]
+    assert names["additionalProperties"]["items"]["enum"] == identifier_names
 
 
 @pytest.mark.parametrize(
@@ -763,3 +828,152 @@ def test_a_world_keeps_the_text_it_was_loaded_from(tmp_path: Path) -> None:
     assert load_fixtures(path).text == BASE
     assert load_document(BASE, "base.yaml").text is BASE
     assert load_document(load_document(BASE, "base.yaml").document, "mapping").text is None
+
+
+# --- identifiers and allocations ------------------------------------------------------
+
+SEED_IDS = """    sources: [INSTORE]
+    identifiers:
+      INSTORE: {mobile: '9876543210', email: tom@example.com}
+"""
+WITH_IDS = variant("    sources: [INSTORE]\n", SEED_IDS)
+
+
+def test_identifiers_of_a_source_the_customer_is_not_in(tmp_path: Path) -> None:
+    text = variant("      INSTORE: {mobile", "      WECHAT: {mobile", WITH_IDS)
+    problem = only_problem(tmp_path, text)
+    assert f"customers[0].identifiers.WECHAT {where(text, 'WECHAT')}" in problem
+    assert "identifiers in 'WECHAT', a source the customer is not in (sources: INSTORE)" in problem
+
+
+def test_an_identifier_is_unique_within_its_source(tmp_path: Path) -> None:
+    text = variant(
+        "    sources: [WECHAT]\n",
+        "    sources: [WECHAT, INSTORE]\n    identifiers:\n"
+        "      WECHAT: {mobile: '9876543210'}\n      INSTORE: {mobile: '9876543210'}\n",
+        WITH_IDS,
+    )
+    problem = only_problem(tmp_path, text)
+    position = where(text, "'9876543210'", nth=3)
+    assert problem.endswith(
+        f"customers[1].identifiers.INSTORE.mobile {position}: duplicate mobile '9876543210' in "
+        "INSTORE (first at customers[0].identifiers.INSTORE.mobile)"
+    )  # the same mobile in WECHAT is another source's: allowed
+
+
+def test_a_source_with_identifiers_has_the_primary_one(tmp_path: Path) -> None:
+    text = variant(
+        "{mobile: '9876543210', email: tom@example.com}", "{email: tom@example.com}", WITH_IDS
+    )
+    problem = only_problem(tmp_path, text)
+    assert f"customers[0].identifiers.INSTORE {where(text, '{email')}" in problem
+    assert "no mobile, the org's primary identifier (org.primaryIdentifier)" in problem
+    by_email = variant("org:\n", "org:\n  primaryIdentifier: email\n", text)
+    assert load_document(by_email, "by-email.yaml").primary_identifier == "email"
+
+
+@pytest.mark.parametrize(
+    ("identifiers", "found", "expected"),
+    [
+        (
+            "{mobile: 9876543210}",
+            "9876543210",
+            "expected a string, got integer 9876543210 (put it in quotes)",
+        ),
+        (
+            "{mobile: '+91 98765'}",
+            "'+91 98765'",
+            "'+91 98765' does not match the pattern ^[0-9]{6,15}$",
+        ),
+        ("{mobile: '9876543210', email: tom}", "tom}", "'tom' does not match the pattern"),
+        (
+            "{mobile: '9876543210', phone: '1'}",
+            "phone",
+            "unknown key 'phone' (allowed: mobile, email, externalId)",
+        ),
+    ],
+)
+def test_identifier_values_have_their_shape(
+    tmp_path: Path, identifiers: str, found: str, expected: str
+) -> None:
+    text = variant("{mobile: '9876543210', email: tom@example.com}", identifiers, WITH_IDS)
+    problem = only_problem(tmp_path, text)
+    assert where(text, found) in problem and expected in problem, problem
+
+
+def test_an_unknown_lookup_operation_in_identifier_names(tmp_path: Path) -> None:
+    text = variant("org:\n", "org:\n  identifierNames: {deductPoints: [id]}\n")
+    problem = only_problem(tmp_path, text)
+    assert f"org.identifierNames.deductPoints {where(text, 'deductPoints')}" in problem
+    assert "invalid key 'deductPoints'" in problem
+
+
+STRATEGIES = """
+awardStrategies:
+  - {id: 13167, programId: 973, points: 500}
+expiryStrategies:
+  - {id: 11833, programId: 973}
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "place", "expected"),
+    [
+        (
+            "programId: 973, points",
+            "programId: 975, points",
+            "awardStrategies[0].programId",
+            "unknown program 975",
+        ),
+        (
+            "points: 500}",
+            "points: 500, pointsPerUnit: 1}",
+            "awardStrategies[0]",
+            "give points (a fixed award) or pointsPerUnit (an award per unit of sourceValue), "
+            "not both",
+        ),
+        (
+            "points: 500}",
+            "}",
+            "awardStrategies[0]",
+            "or pointsPerUnit (an award per unit of sourceValue), one of them",
+        ),
+        (
+            "points: 500}",
+            "points: 0.0005}",
+            "awardStrategies[0].points",
+            "0.0005 has 4 decimal places",
+        ),
+        (
+            "{id: 11833, programId: 973}",
+            "{id: 11833, programId: 976}",
+            "expiryStrategies[0].programId",
+            "unknown program 976",
+        ),
+    ],
+)
+def test_strategies_are_checked(
+    tmp_path: Path, old: str, new: str, place: str, expected: str
+) -> None:
+    text = variant(old, new, BASE + STRATEGIES)
+    problem = only_problem(tmp_path, text)
+    assert f": {place} (line" in problem and expected in problem, problem
+
+
+def test_duplicate_strategy_ids(tmp_path: Path) -> None:
+    text = BASE + STRATEGIES + "  - {id: 11833, programId: 974}\n"
+    problem = only_problem(tmp_path, text)
+    assert "expiryStrategies[1].id" in problem
+    assert "duplicate expiry strategy id 11833 (first at expiryStrategies[0])" in problem
+
+
+def test_a_currency_identifier_is_unique_in_the_org(tmp_path: Path) -> None:
+    text = variant(
+        "      - name: coins\n",
+        "      - name: coins\n        identifier: X1\n      - name: gems\n        identifier: X1\n",
+    )
+    problem = only_problem(tmp_path, text)
+    assert f"programs[0].alternateCurrencies[1].identifier {where(text, 'X1', nth=2)}" in problem
+    assert (
+        "duplicate currency identifier 'X1' (first at programs[0].alternateCurrencies[0]" in problem
+    )

@@ -3,16 +3,28 @@ lane; counting and verifying with near-misses; the bounded ring; workers sharing
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from support import DEDUCT, SEED_USER, LiveMock, ServedMock, basic_header
+from support import (
+    ALLOCATE,
+    BALANCE,
+    DEDUCT,
+    LEDGER,
+    LOOKUP_DEDUCT,
+    SEED_USER,
+    LiveMock,
+    ServedMock,
+    basic_header,
+)
 
 from mock_server.app import create_app
 from mock_server.data import DEFAULT_FIXTURES
 from mock_server.fixtures import load_fixtures
+from mock_server.instrument.journal import MemoryJournal, Recorded
 from mock_server.stores.open import open_store
 
 REASON = "Extra points were issued"
@@ -177,6 +189,141 @@ def test_each_refusal_says_which_row_answered_and_why(
     assert recorded["outcome"] == "refused" and recorded["code"] == sent.json()["errors"][0]["code"]
 
 
+MOBILE = {"identifierName": "mobile", "identifierValue": "9876543210", "source": "INSTORE"}
+UNKNOWN = {**MOBILE, "identifierValue": "0000000000"}
+ISSUE = {
+    "orgId": 100737,
+    "programId": 973,
+    "awardStrategyId": 13167,
+    "expiryStrategyId": 11833,
+    "sourceValue": -1,
+    "eventName": "TransactionAdd",
+    "eventSourceId": "888812915",
+    "lookupParams": {
+        "identifierType": "mobile",
+        "identifierValue": "9876543210",
+        "source": "INSTORE",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "body", "expected"),
+    [
+        (
+            "POST",
+            LOOKUP_DEDUCT,
+            MOBILE,
+            BODY,
+            (
+                "deductPointsByLookup",
+                SEED_USER,
+                None,
+                "success: REGULAR balance of program 973 was 680.000; 10 deducted; now 670.000",
+            ),
+        ),
+        (
+            "POST",
+            LOOKUP_DEDUCT,
+            UNKNOWN,
+            BODY,
+            (
+                "deductPointsByLookup",
+                None,
+                19,
+                "rule 19 (8015): no customer has the mobile '0000000000' in INSTORE",
+            ),
+        ),
+        (
+            "GET",
+            BALANCE,
+            MOBILE,
+            None,
+            (
+                "getPointsBalance",
+                SEED_USER,
+                None,
+                "success: customer 388034468 has 680.000 points: 680.000 REGULAR, 0.000 "
+                "PROMISED, 0.000 EXTERNAL_TRIGGER_BASED",
+            ),
+        ),
+        (
+            "GET",
+            BALANCE,
+            {**MOBILE, "entityType": "GROUP"},
+            None,
+            ("getPointsBalance", None, 6, None),
+        ),
+        (
+            "GET",
+            LEDGER,
+            MOBILE,
+            None,
+            (
+                "getCustomerLedgerInfo",
+                SEED_USER,
+                None,
+                "success: page 0 of 1 by 10: 1 of the 1 events of customer 388034468",
+            ),
+        ),
+        (
+            "GET",
+            LEDGER,
+            {**MOBILE, "limit": 101},
+            None,
+            ("getCustomerLedgerInfo", None, 9, None),
+        ),
+        (
+            "POST",
+            ALLOCATE,
+            None,
+            [ISSUE, {**ISSUE, "lookupParams": {**ISSUE["lookupParams"], "identifierValue": "1"}}],
+            (
+                "bulkManualCurrencyAllocation",
+                None,
+                None,
+                "item 0: success: REGULAR balance of program 973 was 680.000; 500 issued; now "
+                "1180.000; item 1: rule 10 (8015): no customer has the mobile '1' in INSTORE",
+            ),
+        ),
+        (
+            "POST",
+            ALLOCATE,
+            None,
+            [ISSUE] * 11,
+            ("bulkManualCurrencyAllocation", None, 5, None),
+        ),
+    ],
+    ids=[
+        "lookup-deduct",
+        "lookup-unknown",
+        "balance",
+        "balance-entity-type",
+        "ledger",
+        "ledger-limit",
+        "allocate-some-refused",
+        "allocate-eleven",
+    ],
+)
+def test_the_lookup_operations_are_journaled_with_their_rows(
+    journal: LiveMock, method, path, params, body, expected
+) -> None:
+    """Each names its operation, the customer its lookup found, and the row or the
+    decision that answered (a shape refusal numbered by its own operation's table)."""
+    sent = journal.call(method, path, params, body)
+    recorded = entry(journal, sent.headers["X-Capmock-Request-Id"])
+    operation, user_id, rule, explanation = expected
+    assert (recorded["operation"], recorded["userId"], recorded["rule"]) == (
+        operation,
+        user_id,
+        rule,
+    )
+    if explanation is not None:
+        assert recorded["explanation"] == explanation
+    if rule is not None:
+        assert recorded["code"] == sent.json()["errors"][0]["code"]
+
+
 def test_filters_and_newest_first(journal: LiveMock) -> None:
     first = journal.deduct(BODY).headers["X-Capmock-Request-Id"]
     journal.deduct({**BODY, "pointsToBeAdjusted": "1000"})
@@ -304,3 +451,28 @@ def test_every_worker_sees_every_request(
     for _ in range(6):
         listed = httpx.get(f"{served.url}/__admin/requests").json()
         assert {e["id"] for e in listed["requests"]} == sent
+
+
+def test_a_client_that_has_its_answer_finds_it_in_the_journal(
+    served: Callable[[object], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry is written before the answer's last bytes go out: a slow journal (a
+    shared store under load) delays the answer, never the entry."""
+    record = MemoryJournal.record
+
+    async def slow(self: MemoryJournal, recorded: Recorded) -> None:
+        await asyncio.sleep(0.3)
+        await record(self, recorded)
+
+    monkeypatch.setattr(MemoryJournal, "record", slow)
+    url = served(create_app(load_fixtures(DEFAULT_FIXTURES)))
+    auth = {"Authorization": basic_header("store.server", "server123")}
+    for body in (BODY, {"reasonOfReturn": REASON}):
+        answered = httpx.post(
+            url + DEDUCT.format(user_id=SEED_USER),
+            params={"source": "INSTORE"},
+            json=body,
+            headers=auth,
+        )
+        listed = httpx.get(f"{url}/__admin/requests", params={"limit": 1}).json()["requests"]
+        assert [e["id"] for e in listed] == [answered.headers["X-Capmock-Request-Id"]]

@@ -317,11 +317,13 @@ def test_the_rules_table_names_the_rows_the_rules_answer_with():
     the rules report as row N, so an explanation points at the right line."""
     root = Path(__file__).resolve().parents[1]
     documents = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
-    table = next(
+    heading = "## The rules, in the order they are checked"
+    text = next(
         text
         for text in (document.read_text(encoding="utf-8") for document in documents)
-        if "## The rules, in the order they are checked" in text
+        if heading in text
     )
+    table = text.split(heading, 1)[1].split("\n## ", 1)[0]
     rows = {
         int(match[1]): match[2]
         for match in re.finditer(r"^\| (\d+) \|[^|]*\| ([^|]*) \|", table, re.MULTILINE)

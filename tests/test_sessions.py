@@ -5,6 +5,7 @@ served from the default world; the 200-way race is exact inside a session."""
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import time
 from decimal import Decimal
@@ -12,7 +13,16 @@ from pathlib import Path
 
 import httpx
 import yaml
-from support import DEDUCT, SEED_USER, LiveMock, basic_header
+from support import (
+    ALLOCATE,
+    BALANCE,
+    DEDUCT,
+    LEDGER,
+    LOOKUP_DEDUCT,
+    SEED_USER,
+    LiveMock,
+    basic_header,
+)
 
 from mock_server.app import create_app
 from mock_server.data import DEFAULT_FIXTURES
@@ -49,6 +59,66 @@ def test_a_session_sees_only_its_own_state(mock: LiveMock) -> None:
     assert [e["balanceAfter"] for e in ledger.json()["ledger"]] == ["670.000", "660.000"]
     journal = mock.client.get("/__admin/requests", params={"session": first}).json()
     assert [e["session"] for e in journal["requests"]] == [first, first]
+
+
+MOBILE = {"identifierName": "mobile", "identifierValue": "9876543210", "source": "INSTORE"}
+ISSUE = {
+    "orgId": 100737,
+    "programId": 973,
+    "awardStrategyId": 13167,
+    "expiryStrategyId": 11833,
+    "sourceValue": -1,
+    "eventName": "TransactionAdd",
+    "eventSourceId": "888812915",
+    "lookupParams": {
+        "identifierType": "mobile",
+        "identifierValue": "9876543210",
+        "source": "INSTORE",
+    },
+}
+
+
+def main_points(mock: LiveMock, session: str | None) -> str:
+    headers = {HEADER: session} if session else {}
+    response = mock.call("GET", BALANCE, MOBILE, headers=headers)
+    assert response.status_code == 200, response.text
+    found = re.search(r'"mainPoints": ([0-9.]+)', response.text)
+    assert found, response.text
+    return found[1]
+
+
+def test_every_endpoint_serves_the_sessions_world(mock: LiveMock) -> None:
+    """An allocation, a deduction by mobile, the balance and the ledger in a session: the
+    session's changes show only in it, the default world's only outside it."""
+    session = open_session(mock.client)
+    inside = {HEADER: session}
+    issued = mock.call("POST", ALLOCATE, body=[ISSUE], headers=inside)
+    assert issued.status_code == 200, issued.text
+    deducted = mock.call("POST", LOOKUP_DEDUCT, MOBILE, BODY, headers=inside)
+    assert deducted.json()["pointsAvailable"] == "1170.000"
+    assert mock.call("POST", LOOKUP_DEDUCT, MOBILE, BODY).json()["pointsAvailable"] == "670.000"
+    assert (main_points(mock, session), main_points(mock, None)) == ("1170.000", "670.000")
+    events = mock.call("GET", LEDGER, MOBILE, headers=inside).json()["ledgerEntries"]
+    assert [(e["eventName"], e["netPointsOnEvent"]) for e in events] == [
+        ("ManualPointsAdjustment", "-10.000"),
+        ("BulkAllocatePoints", "500.000"),
+        ("CustomerRegistration", "680.000"),
+    ]
+    outside = mock.call("GET", LEDGER, MOBILE).json()["ledgerEntries"]
+    assert [e["eventName"] for e in outside] == ["ManualPointsAdjustment", "CustomerRegistration"]
+
+
+def test_every_endpoint_refuses_an_unknown_session(mock: LiveMock) -> None:
+    named = {HEADER: "never-made"}
+    for method, path, params, body in (
+        ("POST", LOOKUP_DEDUCT, MOBILE, BODY),
+        ("GET", BALANCE, MOBILE, None),
+        ("GET", LEDGER, MOBILE, None),
+        ("POST", ALLOCATE, None, [ISSUE]),
+    ):
+        response = mock.call(method, path, params, body, headers=named)
+        assert (response.status_code, response.json()["errors"][0]["code"]) == (400, 9140), path
+    assert main_points(mock, None) == "680.000"
 
 
 def test_an_unknown_session_is_refused_never_the_default_world(mock: LiveMock) -> None:

@@ -13,7 +13,8 @@ import httpx
 from contract_tests.diff.plan import Pair
 from contract_tests.limits import BudgetExhaustedError
 from contract_tests.plans.requests import Request
-from contract_tests.target import Target, UnsafeRequestError
+from contract_tests.reach import UnsafeRequestError
+from contract_tests.target import Target
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from contract_tests.model import CURRENCY, POINTS, BalanceModel, Bucket, compare
 from contract_tests.plans.guard import guarded
 from contract_tests.plans.requests import REASON, Case, Request
 from contract_tests.profile import Profile
+from contract_tests.reach import Reach, UnsafeRequestError
 from contract_tests.target import Exchange, Target, basic_header
 
 NOT_A_TOKEN = "not-a-capmock-token"
@@ -280,11 +281,11 @@ def error_cases(profile: Profile, *, writes: bool, admin: bool = False) -> list[
         ),
     ]
     built = [
-        _error_case(profile, code, what, request, values, writes=writes)
+        error_case(profile, code, what, request, values, writes=writes)
         for code, what, request, values in cases
     ]
     built.append(
-        _error_case(
+        error_case(
             profile,
             9113,
             "no credentials at all",
@@ -297,7 +298,7 @@ def error_cases(profile: Profile, *, writes: bool, admin: bool = False) -> list[
     at_customer = spec.DEDUCT_PATH.replace("{userId}", str(p.user_id))
     if p.other_source is not None:
         built.append(
-            _error_case(
+            error_case(
                 profile,
                 CUSTOMER_NOT_FOUND,
                 f"the test customer in {p.other_source}, a source it is not in",
@@ -309,7 +310,7 @@ def error_cases(profile: Profile, *, writes: bool, admin: bool = False) -> list[
         )
     if not p.allow_negative_balance:
         built.append(
-            _error_case(
+            error_case(
                 profile,
                 8907,
                 "an amount of 10^12, more than any balance",
@@ -323,7 +324,7 @@ def error_cases(profile: Profile, *, writes: bool, admin: bool = False) -> list[
         built.append(_rate_limit_case(profile, points(pointsToBeAdjusted="0"), writes=writes))
     if p.no_access is not None:
         built.append(
-            _error_case(
+            error_case(
                 profile,
                 9114,
                 "credentials without the Points access group",
@@ -332,8 +333,17 @@ def error_cases(profile: Profile, *, writes: bool, admin: bool = False) -> list[
                 writes=writes,
             )
         )
-    _check_every_code_has_a_case(built, profile)
     return built
+
+
+def names_test_customer(profile: Profile, request: Request) -> bool:
+    """Whether a request names the test customer (its path, its lookup, an allocation)."""
+    sent = request.body if request.body is not None else request.raw
+    try:
+        Reach(profile, writes=False).check("POST", request.path, request.params, sent)
+    except UnsafeRequestError:
+        return True
+    return False
 
 
 def not_covered(profile: Profile) -> dict[int, str]:
@@ -356,6 +366,13 @@ def not_covered(profile: Profile) -> dict[int, str]:
         reasons[8907] = "negative balances are allowed: the model-based tests check overdrafts"
     if profile.no_access is None:
         reasons[9114] = "the profile names no credentials without the Points access group"
+    reasons[9154] = (
+        "a negative sourceValue with an award strategy that awards per unit: the profile "
+        "names only a fixed one"
+    )
+    if profile.allocation is None:
+        for code in (9152, 8136, 6006):
+            reasons[code] = "the profile names no allocation settings (allocation: orgId, ...)"
     return reasons
 
 
@@ -381,14 +398,14 @@ def example_cases(profile: Profile) -> list[Case]:
                 f"example-{name}",
                 f"the seed's example {name!r} with the profile's ids",
                 request,
-                _run_example(profile, body),
+                run_example(profile, body),
                 needs_writes=True,
             )
         )
     return cases
 
 
-def _error_case(
+def error_case(
     profile: Profile,
     code: int,
     what: str,
@@ -397,18 +414,25 @@ def _error_case(
     *,
     writes: bool,
     needs_customer: bool = False,
+    reads_customer: bool = False,
     name: str | None = None,
+    judge: Callable[[Exchange], Verdict] | None = None,
 ) -> Case:
+    """The case for one documented code. ``needs_customer``: it must name the test
+    customer to write (not run without writes); ``reads_customer``: it reads the test
+    customer, which any run may. ``judge``: how the answer is judged, when not as an
+    error envelope (an allocation item's refusal)."""
     name = name or f"{code}-{_slug(what)}"
     either = (
         not writes
         and not needs_customer
+        and not reads_customer
         and code not in NEVER_LOOKED_UP_FIRST
         and code != CUSTOMER_NOT_FOUND
     )
-    judge = judge_error(profile, code, values, name, also=CUSTOMER_NOT_FOUND if either else None)
-    at_customer = spec.DEDUCT_PATH.replace("{userId}", str(profile.user_id))
-    guard = writes and request.path == at_customer
+    also = CUSTOMER_NOT_FOUND if either else None
+    judge = judge or judge_error(profile, code, values, name, also=also)
+    guard = writes and request.method != "GET" and names_test_customer(profile, request)
 
     def execute(target: Target, sent: Request) -> Verdict:
         if guard:
@@ -528,7 +552,7 @@ def _judged(
     return Verdict(findings, seen)
 
 
-def _run_example(profile: Profile, body: dict[str, Any]) -> Callable[[Target, Request], Verdict]:
+def run_example(profile: Profile, body: dict[str, Any]) -> Callable[[Target, Request], Verdict]:
     """Read the balance first (our own mock only), then check the answer against the model;
     elsewhere the balance is unknown and only the shape of the answer is checked."""
     currency = body.get("alternateCurrencyName")
@@ -583,7 +607,7 @@ def _basic_name(profile: Profile) -> str:
     return credentials.name if credentials.kind == "basic" else "store.server"
 
 
-def _check_every_code_has_a_case(cases: list[Case], profile: Profile) -> None:
+def check_every_code_has_a_case(cases: list[Case], profile: Profile) -> None:
     """Guard against a code added to the contract without a case here."""
     covered = {case.code for case in cases}
     missing = spec.documented_codes() - covered - set(not_covered(profile))

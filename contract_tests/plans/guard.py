@@ -1,10 +1,10 @@
-"""A refused request must leave the balance where it was.
+"""A refused request must leave the test customer where it was.
 
 Where the run may write, a request refused at the test customer is sent between two
-probes: deductions of 1 from the bucket the request would have touched. The balance the
-second probe returns must be exactly 1 below the first's; a server that refuses but
-deducts anyway (or deducts twice, or not at all) is a finding. This needs no balance
-endpoint, so it works on any target.
+reads of it: the points balance lookup and the newest entry of the points ledger. Both
+must be exactly the same after as before: a server that refuses but deducts anyway (or
+writes a ledger entry) is a finding. Reading changes nothing, so the check itself takes
+no point. (``probe_request``, a deduction of 1, is what the race sends.)
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any
 
 from contract_tests import spec
 from contract_tests.findings import Finding, Verdict
-from contract_tests.model import CURRENCY, POINTS, Bucket, answered_balance, balance_text
+from contract_tests.model import CURRENCY, Bucket, balance_text
 from contract_tests.plans.requests import Request
+from contract_tests.plans.views import Snapshot, balance_request, ledger_request, snapshot
 from contract_tests.profile import Profile
 from contract_tests.target import Exchange, Target
 
@@ -24,19 +25,8 @@ PROBE_REASON = "capmock balance check"
 PROBE_AMOUNT = Decimal(1)
 
 
-def probed_bucket(profile: Profile, request: Request) -> Bucket:
-    """The bucket a request would deduct from: the profile's currency when it names it,
-    else the points category it names, else REGULAR points."""
-    body = request.body if isinstance(request.body, dict) else {}
-    if body.get("alternateCurrencyName") == profile.currency:
-        return Bucket(CURRENCY, profile.currency)
-    category = body.get("pointCategoryTypes")
-    if category in spec.enum("PointCategory"):
-        return Bucket(POINTS, category)
-    return Bucket(POINTS, "REGULAR")
-
-
 def probe_request(profile: Profile, bucket: Bucket) -> Request:
+    """A deduction of 1 from ``bucket`` of the test customer."""
     body: dict[str, Any] = {"reasonOfReturn": PROBE_REASON}
     if bucket.kind == CURRENCY:
         body |= {"alternateCurrencyName": bucket.name, "valueToBeAdjusted": "1"}
@@ -48,50 +38,72 @@ def probe_request(profile: Profile, bucket: Bucket) -> Request:
     return Request("POST", path, {"source": profile.source}, body)
 
 
+def reads(profile: Profile) -> list[Request]:
+    """What is read before and after a guarded request."""
+    return [balance_request(profile), ledger_request(profile, limit=1)]
+
+
 def guarded(target: Target, request: Request, judge: Callable[[Exchange], Verdict]) -> Verdict:
-    """Probe, send ``request`` and judge it, probe again; the verdict with any finding
-    about the balance added."""
-    profile = target.profile
-    bucket = probed_bucket(profile, request)
-    probe = probe_request(profile, bucket)
-    before = probe.send(target)
+    """Read, send ``request`` and judge it, read again; the verdict with any finding about
+    what moved."""
+    before = snapshot(target)
     exchange = request.send(target)
     verdict = judge(exchange)
-    after = probe.send(target)
     findings = list(verdict.findings)
-    if exchange.status != 200:
-        findings += _balance_findings(bucket, before, exchange, after)
+    if _accepted(exchange):
+        return Verdict(findings, verdict.observation)
+    after = snapshot(target)
+    findings += _moved(before, exchange, after)
     return Verdict(findings, verdict.observation)
 
 
-def _balance_findings(
-    bucket: Bucket, before: Exchange, refused: Exchange, after: Exchange
-) -> list[Finding]:
-    field = "valueAvailable" if bucket.kind == CURRENCY else "pointsAvailable"
-    first, second = answered_balance(before, field), answered_balance(after, field)
-    if first is None:
-        return [
-            Finding(
-                f"the balance of {bucket.describe()} could not be checked: a deduction of 1 "
-                f"before the refused request got HTTP {before.status}",
-                before.curl(),
-                before.describe_response(),
-                f"HTTP 200 with {field}, so that the balance before and after the refused "
-                "request can be compared",
-            )
-        ]
-    wanted = first - PROBE_AMOUNT
-    if second == wanted:
-        return []
-    shown = repr(balance_text(second)) if second is not None else after.describe_response()
-    return [
-        Finding(
-            f"the balance of {bucket.describe()} moved around a refused request (HTTP "
-            f"{refused.status}): a deduction of 1 answered {balance_text(first)!r} before it "
-            f"and {shown} after it, not {balance_text(wanted)!r}; the refusal took points, or "
-            "a deduction took other than it said",
-            refused.curl(),
-            refused.describe_response(),
-            "a refused request changes no balance, and each deduction of 1 takes 1",
+def _accepted(exchange: Exchange) -> bool:
+    """Whether something was meant to move: a 200, or an allocation answer (207) with an
+    item that succeeded."""
+    if exchange.status == 200:
+        return True
+    document = exchange.json()
+    return (
+        200 <= exchange.status < 300
+        and isinstance(document, dict)
+        and bool(document.get("success"))
+    )
+
+
+def _moved(before: Snapshot, refused: Exchange, after: Snapshot) -> list[Finding]:
+    problems = before.problems() or after.problems()
+    if problems:
+        return problems
+    assert before.points is not None and after.points is not None
+    found = []
+    changed = {
+        category: (before.points[category], after.points[category])
+        for category in before.points
+        if before.points[category] != after.points[category]
+    }
+    if changed:
+        shown = "; ".join(
+            f"{category} {balance_text(was)} before, {balance_text(now)} after"
+            for category, (was, now) in changed.items()
         )
-    ]
+        found.append(
+            Finding(
+                f"the balance moved around a refused request (HTTP {refused.status}): {shown}",
+                refused.curl(),
+                refused.describe_response(),
+                "a refused request changes no balance: the balance lookup answers the same "
+                "points before and after it",
+            )
+        )
+    if (before.entries, before.newest) != (after.entries, after.newest):
+        found.append(
+            Finding(
+                f"the ledger moved around a refused request (HTTP {refused.status}): "
+                f"{before.entries} events before (newest {before.newest}), {after.entries} "
+                f"after (newest {after.newest})",
+                refused.curl(),
+                refused.describe_response(),
+                "a refused request writes no ledger entry",
+            )
+        )
+    return found

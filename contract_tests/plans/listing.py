@@ -8,12 +8,13 @@ from dataclasses import dataclass
 
 from contract_tests import schema_run, spec
 from contract_tests.options import Options
-from contract_tests.plans.documented import error_cases, example_cases
-from contract_tests.plans.guard import probe_request, probed_bucket
+from contract_tests.plans import across
+from contract_tests.plans.guard import reads
 from contract_tests.plans.identifiers import identifier_cases
 from contract_tests.plans.odd_inputs import odd_input_cases
 from contract_tests.plans.requests import Case, Request
 from contract_tests.plans.sequences import STEPS
+from contract_tests.plans.suite import documented_cases
 from contract_tests.preflight import preflight_request
 from contract_tests.target import Target
 
@@ -33,8 +34,7 @@ def collected_cases(target: Target) -> dict[str, list[Case]]:
     writes = target.writes_allowed
     profile = target.profile
     return {
-        "test_documented": error_cases(profile, writes=writes, admin=target.admin)
-        + example_cases(profile),
+        "test_documented": documented_cases(profile, writes=writes, admin=target.admin),
         "test_odd_input": odd_input_cases(profile, writes=writes),
         "test_user_id_range": identifier_cases(profile),
     }
@@ -56,10 +56,10 @@ def plan(target: Target, options: Options) -> list[Planned]:
             not_run = NEEDS_WRITES if case.needs_writes and not target.writes_allowed else None
             lines = [case.request.describe(url)]
             if case.guarded:
-                probe = probe_request(p, probed_bucket(p, case.request))
-                lines.append(
-                    f"before and after it, to check no balance moved: {probe.describe(url)}"
-                )
+                lines += [
+                    f"before and after it, to check nothing moved: {read.describe(url)}"
+                    for read in reads(p)
+                ]
             items.append(Planned(f"{test}[{case.name}]", not_run, lines))
     writes = None if target.writes_allowed else NEEDS_WRITES
     user = schema_run.user_id_for(target)
@@ -85,6 +85,18 @@ def plan(target: Target, options: Options) -> list[Planned]:
                 f"up to {options.max_examples} sequences of up to {STEPS} POST {url}{customer}"
                 f"?source={p.source} deducting points (every category) and {p.currency} in "
                 "random amounts, some up to the whole balance"
+            ],
+        )
+    )
+    across_requests = across.requests(p)
+    items.append(
+        Planned(
+            "test_across_endpoints",
+            writes or (None if across_requests else "the profile names no allocation settings"),
+            [
+                "the test customer's balance and ledger read, then, in order:",
+                *(f"    {request.describe(url)}" for request in across_requests),
+                "then the balance and the ledger read again, and a ledger page of 100",
             ],
         )
     )

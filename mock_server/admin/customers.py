@@ -1,4 +1,5 @@
-"""One customer as the mock sees it: every balance, and the ledger of adjustments."""
+"""One customer as the mock sees it: its identifiers, every balance, and the ledger of
+deductions and allocations."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ async def show(runtime: Runtime, user_id: int, session: str | None = None) -> di
     customer = world.customers.get(user_id)
     if customer is None:
         raise ApiError.of(Code.NOT_FOUND, method="GET", path=f"/__admin/customers/{user_id}")
-    balances = await store.balances(user_id, session)
+    balances = {
+        bucket: amount
+        for bucket, amount in (await store.balances(user_id, session)).items()
+        if bucket.describes_a_balance()
+    }
     for program_id in customer.programs:
         for category in contract.categories():
             balances.setdefault(Bucket(program_id, POINTS, category), ZERO)
@@ -27,12 +32,15 @@ async def show(runtime: Runtime, user_id: int, session: str | None = None) -> di
     return {
         "userId": user_id,
         "sources": sorted(customer.sources),
+        "identifiers": customer.identifiers,
         "balances": [
             {**_bucket_fields(bucket), "balance": balance_text(amount)}
             for bucket, amount in sorted(balances.items(), key=lambda item: item[0].key())
         ],
         "ledger": [
             {
+                "eventLogId": entry.event_id,
+                "direction": entry.direction,
                 "time": entry.time.isoformat(),
                 "source": entry.source,
                 "reason": entry.reason,

@@ -23,7 +23,8 @@ _KEY = "capmock.exchange"
 
 
 class Decision(Protocol):
-    """What answered: a ``RuleError`` or another ``ApiError``, or ``Deducted``."""
+    """What answered: a ``RuleError`` or another ``ApiError``, a ``Change`` (a deduction
+    or an allocation), or what a read or a call of several items found."""
 
     def explain(self) -> str: ...
 
@@ -66,6 +67,20 @@ def note(scope: Scope, decision: Decision) -> None:
         exchange.explanation, exchange.decision = decision.explain(), None
     else:
         exchange.explanation, exchange.decision = None, decision
+
+
+def note_customer(scope: Scope, user_id: int) -> None:
+    """Record on the request's exchange, if it has one, the customer it turned out to
+    name (an identifier, found by the lookup)."""
+    exchange = current(scope)
+    if exchange is not None:
+        exchange.user_id = user_id
+
+
+def session_of(scope: Scope) -> str | None:
+    """The session the request names; None for the default world."""
+    exchange = current(scope)
+    return exchange.session if exchange else None
 
 
 def attach(scope: Scope, exchange: Exchange) -> None:

@@ -25,7 +25,7 @@ from mock_server.errors import ApiError, Code
 from mock_server.instrument.context import current, note
 from mock_server.lanes.render import render
 from mock_server.lanes.routes import allowed_methods
-from mock_server.lanes.validation import shape
+from mock_server.lanes.validation import ShapeError, shape
 from mock_server.stores.base import Store, StoreUnavailableError
 
 logger = logging.getLogger("capmock")
@@ -55,6 +55,12 @@ def security_map(auth: Authenticator) -> dict[str, type]:
     return {"basic": Basic, "apiKey": ApiKey}
 
 
+def _operation(request: ConnexionRequest) -> str | None:
+    """The operationId the instruments gave the request, if they know it."""
+    exchange = current(request.scope)
+    return exchange.operation if exchange else None
+
+
 def _session(request: ConnexionRequest) -> str | None:
     exchange = current(request.scope)
     return exchange.session if exchange else None
@@ -68,6 +74,8 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     def api_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, ApiError)
         _log_hint(error)
+        if isinstance(error, ShapeError):
+            error.for_operation(_operation(request))
         note(request.scope, error)
         return _envelope(error, store.last_world.error_status, challenge=_challenged(request))
 
@@ -79,6 +87,8 @@ def install_error_handlers(app: connexion.AsyncApp, store: Store) -> None:
     def http_error(request: ConnexionRequest, error: Exception) -> ConnexionResponse:
         assert isinstance(error, HTTPException)
         refusal = _from_http(request, error)
+        if isinstance(refusal, ShapeError):
+            refusal.for_operation(_operation(request))
         note(request.scope, refusal)
         headers = dict(error.headers or {})
         if error.status_code == 405:

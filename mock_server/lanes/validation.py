@@ -36,6 +36,11 @@ BODY_KEY = "capmock.body"
 PARAMETER_CODES = {
     ("query", "source"): Code.INVALID_SOURCE,
     ("path", "userId"): Code.INVALID_IDENTIFIER,
+    ("query", "identifierName"): Code.INVALID_IDENTIFIER,
+    ("query", "identifierValue"): Code.CUSTOMER_NOT_FOUND,
+    ("query", "entityType"): Code.INVALID_ENTITY_TYPE,
+    ("query", "ledgerEntryType"): Code.INVALID_LEDGER_ENTRY_TYPE,
+    ("query", "pointCategoryType"): Code.INVALID_POINT_CATEGORY_TYPE,
 }
 INT64_TEXT = re.compile(r"[+-]?[0-9]{1,19}")
 """An integer that routing may parse; longer digit runs are out of int64 range anyway."""
@@ -59,16 +64,56 @@ SHAPE_ROWS: dict[Code, int] = {
     Code.INVALID_INPUT: 15,
 }
 """The row of the rules table (docs/rules.md) each shape refusal comes from."""
+OPERATION_SHAPE_ROWS: dict[str, dict[Code, int]] = {
+    "deductPointsByLookup": {**SHAPE_ROWS, Code.CUSTOMER_NOT_FOUND: 4},
+    "getPointsBalance": {
+        Code.INVALID_SOURCE: 3,
+        Code.INVALID_IDENTIFIER: 4,
+        Code.CUSTOMER_NOT_FOUND: 5,
+        Code.INVALID_ENTITY_TYPE: 6,
+        Code.INVALID_INPUT: 7,
+    },
+    "getCustomerLedgerInfo": {
+        Code.INVALID_SOURCE: 3,
+        Code.INVALID_IDENTIFIER: 4,
+        Code.CUSTOMER_NOT_FOUND: 5,
+        Code.INVALID_LEDGER_ENTRY_TYPE: 6,
+        Code.INVALID_POINT_CATEGORY_TYPE: 6,
+        Code.INVALID_INPUT: 7,
+    },
+    "bulkManualCurrencyAllocation": {
+        Code.UNSUPPORTED_MEDIA_TYPE: 3,
+        Code.MALFORMED_JSON: 4,
+        Code.BODY_INCOMPLETE: 4,
+        Code.BATCH_SIZE: 5,
+        Code.INVALID_INPUT: 6,
+    },
+}
+"""The rows of the other operations' tables that their shape refusals come from; the
+userId deduct's are ``SHAPE_ROWS``."""
 
 
-def shape(code: Code, reason: str = "", **values: object) -> RuleError:
+class ShapeError(RuleError):
+    """A refusal of the request's shape, numbered by the userId deduct's table until
+    ``for_operation`` numbers it by the table of the operation it was made to."""
+
+    def for_operation(self, operation: str | None) -> ShapeError:
+        rows = OPERATION_SHAPE_ROWS.get(operation or "")
+        if rows is not None:
+            self.rule = rows.get(self.code, self.rule)
+        return self
+
+
+def shape(code: Code, reason: str = "", **values: object) -> ShapeError:
     """A refusal of the request's shape: its code, its row, and why (by default, what its
     message says)."""
-    return RuleError(SHAPE_ROWS[code], code, reason or MESSAGES[code].format(**values), **values)
+    row = SHAPE_ROWS.get(code, 0)
+    return ShapeError(row, code, reason or MESSAGES[code].format(**values), **values)
 
 
 class EnvelopeParameterValidator(ParameterValidator):
-    """Reports a bad ``source`` as 8003 and a bad ``userId`` as 8013."""
+    """Reports a bad parameter with its documented code (``PARAMETER_CODES``: a bad
+    ``source`` is 8003, a bad ``userId`` or ``identifierName`` 8013...), else 9110."""
 
     def validate_request(self, request: Any) -> None:
         checks = (
@@ -131,12 +176,36 @@ class EnvelopeJSONBodyValidator(AbstractRequestBodyValidator):
         """Read the body with the one reader both lanes use (a body that did not arrive
         in full is refused), parse and validate it, and replay it to the handler."""
         raw = await read_body(receive, scope)
+        batch = self._schema.get("type") == "array"
         if not raw:
-            raise shape(Code.BODY_NOT_OBJECT, "the body is empty")
+            raise (
+                _not_a_batch("empty") if batch else shape(Code.BODY_NOT_OBJECT, "the body is empty")
+            )
         body = parse_json(raw, _charset(scope) or self._encoding)
         scope.setdefault("state", {})[BODY_KEY] = body
-        self._validate(body)
+        if batch:
+            self._validate_batch(body)
+        else:
+            self._validate(body)
         return replay(raw, receive), scope
+
+    def _validate_batch(self, body: Any) -> None:
+        """An array body (manualCurrencyAllocate): 9150 for its length, else the first
+        item's first violation as 9110, naming the item."""
+        if not isinstance(body, list):
+            raise _not_a_batch(_kind(body))
+        limit = self._schema.get("maxItems", len(body))
+        if not self._schema.get("minItems", 0) <= len(body) <= limit:
+            raise shape(
+                Code.BATCH_SIZE, f"the body holds {len(body)} items", limit=limit, count=len(body)
+            )
+        fast, explainer = validators(self._schema)
+        if fast.is_valid(schema_view(body)):
+            return
+        error = min(explainer.iter_errors(body), key=lambda e: list(map(str, e.path)))
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.path)
+        detail = f"{where}: {_first_line(error.message)}"
+        raise shape(Code.INVALID_INPUT, f"item {detail}", detail=detail)
 
     def _validate(self, body: Any) -> None:
         if not isinstance(body, dict):
@@ -277,6 +346,19 @@ def _charset(scope: Scope) -> str | None:
     content_type = Headers(scope=scope).get("content-type", "")
     match = re.search(r"charset\s*=\s*\"?([^\";\s]+)", content_type, re.IGNORECASE)
     return match[1] if match else None
+
+
+def _not_a_batch(kind: str) -> RuleError:
+    detail = f"the body must be a JSON array, got {kind}"
+    return shape(Code.INVALID_INPUT, detail, detail=detail)
+
+
+def _kind(body: Any) -> str:
+    if isinstance(body, dict):
+        return "an object"
+    if isinstance(body, str | bool) or body is None:
+        return {str: "a string", bool: "a boolean"}.get(type(body), "null")
+    return "a number"
 
 
 def _refuse_constant(name: str) -> None:

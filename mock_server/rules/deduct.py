@@ -4,6 +4,9 @@
 the time in; a deduction or a refusal out. It knows nothing of HTTP or of stores.
 Shape errors (missing source, a reason that is blank or too long, an amount that is
 not a number...) are refused earlier, by the contract's schema; see ``lanes/validation.py``.
+
+Both forms of the endpoint, by ``userId`` and by lookup (``identifierName``...), share
+every rule; only rule 19, which finds the customer, differs (``rules.lookup``).
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from mock_server.errors import Code, RuleError
-from mock_server.model import CURRENCY, POINTS, Bucket, Program, World
+from mock_server.model import CURRENCY, POINTS, Bucket, Customer, Program, World
+from mock_server.rules.change import Change, LedgerEntry
+from mock_server.rules.lookup import ANY_SOURCE, Identifier, find
 from mock_server.rules.money import MAX_AMOUNT, ZERO, balance_text, decimal_places, plain
-
-ANY_SOURCE = "ALL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,8 @@ class Deduction:
     """One request to deduct, with its shape already checked against the contract."""
 
     user_id: int
+    """The customer whose balances the store reads: the path's userId, or whom the
+    lookup found when the request came in (``rules.lookup.NO_CUSTOMER`` if nobody)."""
     source: str
     reason: str
     amount: Decimal
@@ -36,35 +41,15 @@ class Deduction:
     promotion_identifier: str | None = None
     award_id: int | None = None
     award_ref_type: str | None = None
+    identifier: Identifier | None = None
+    """How the lookup form names the customer; None for the userId form."""
 
 
 @dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    time: datetime
-    source: str
-    reason: str
-    bucket: Bucket
-    amount: Decimal
-    balance_after: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class Deducted:
-    bucket: Bucket
-    balance: Decimal
-    entry: LedgerEntry
-
+class Deducted(Change):
     @property
     def message(self) -> str:
-        what = "points" if self.bucket.kind == POINTS else self.bucket.name
-        return f"{what} deducted successfully for the user "
-
-    def explain(self) -> str:
-        before = self.balance + self.entry.amount
-        return (
-            f"success: {self.bucket.describe()} was {balance_text(before)}; "
-            f"{plain(self.entry.amount)} deducted; now {balance_text(self.balance)}"
-        )
+        return success_message(self.bucket)
 
 
 ROWS: dict[Code, int] = {
@@ -82,6 +67,16 @@ ROWS: dict[Code, int] = {
     Code.INSUFFICIENT_BALANCE: 26,
 }
 """The row of the rules table (docs/rules.md) each refusal of ``deduct`` comes from."""
+
+LOOKUP_ROWS: dict[Code, int] = {**ROWS, Code.INVALID_IDENTIFIER: 19}
+"""The rows of the lookup form's table: the same, and rule 19 also refuses an
+identifierName the org does not accept (8013)."""
+
+
+def success_message(bucket: Bucket) -> str:
+    """The success body's message: ``points deducted...`` or ``<currency> deducted...``."""
+    what = "points" if bucket.kind == POINTS else bucket.name
+    return f"{what} deducted successfully for the user "
 
 
 def _refuse(
@@ -177,18 +172,9 @@ def deduct(
             request,
         )
 
-    customer = world.customers.get(request.user_id)
-    if customer is None:
-        return _refuse(
-            Code.CUSTOMER_NOT_FOUND, f"no customer has userId {request.user_id}", request
-        )
-    if request.source != ANY_SOURCE and request.source not in customer.sources:
-        return _refuse(
-            Code.CUSTOMER_NOT_FOUND,
-            f"customer {customer.user_id} is registered in [{', '.join(sorted(customer.sources))}]"
-            f"; the request's source is {request.source}",
-            request,
-        )
+    customer = _customer(world, request)
+    if isinstance(customer, RuleError):
+        return customer
 
     named_program = _check_promotion(world, request)
     if isinstance(named_program, RuleError):
@@ -246,6 +232,34 @@ def deduct(
     balance = available - amount
     entry = LedgerEntry(now, request.source, request.reason, bucket, amount, balance)
     return Deducted(bucket, balance, entry)
+
+
+def _customer(world: World, request: Deduction) -> Customer | RuleError:
+    """Rule 19: the customer with this userId in this source (``ALL``: any), or, in the
+    lookup form, the one the identifier names."""
+    if request.identifier is not None:
+        found = find(world, request.identifier, LOOKUP_ROWS)
+        if isinstance(found, Customer) and found.user_id != request.user_id:
+            return _refuse(
+                Code.CUSTOMER_NOT_FOUND,
+                f"the fixtures were replaced while the request was decided: the identifier "
+                f"now names customer {found.user_id}; send it again",
+                request,
+            )
+        return found
+    customer = world.customers.get(request.user_id)
+    if customer is None:
+        return _refuse(
+            Code.CUSTOMER_NOT_FOUND, f"no customer has userId {request.user_id}", request
+        )
+    if request.source != ANY_SOURCE and request.source not in customer.sources:
+        return _refuse(
+            Code.CUSTOMER_NOT_FOUND,
+            f"customer {customer.user_id} is registered in [{', '.join(sorted(customer.sources))}]"
+            f"; the request's source is {request.source}",
+            request,
+        )
+    return customer
 
 
 def _check_promotion(world: World, request: Deduction) -> int | RuleError | None:

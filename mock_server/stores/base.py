@@ -21,15 +21,16 @@ from typing import TYPE_CHECKING, Protocol
 
 from mock_server.errors import ApiError, Code
 from mock_server.model import Bucket, World
-from mock_server.rules.deduct import Deducted, LedgerEntry
+from mock_server.rules.change import Change, LedgerEntry
 from mock_server.stores.failures.base import FailureStore
 
 if TYPE_CHECKING:
     from mock_server.instrument.journal import Journal
 
-Decide = Callable[[World, Mapping[Bucket, Decimal]], Deducted | ApiError]
-"""The pure rule (``rules.deduct`` for one request): the store passes the world in
-force and the customer's balances, so a decision never mixes two worlds."""
+Decide = Callable[[World, Mapping[Bucket, Decimal]], Change | ApiError]
+"""The pure rule (``rules.deduct`` or ``rules.allocate`` for one request): the store
+passes the world in force and the customer's balances, so a decision never mixes two
+worlds."""
 
 LEDGER_LIMIT = 1000
 """Ledger entries kept per customer, the newest: a load test of millions of deductions
@@ -136,15 +137,15 @@ class Store(Protocol):
 
     async def apply(
         self, user_id: int, decide: Decide, session: str | None = None
-    ) -> Deducted | ApiError:
+    ) -> Change | ApiError:
         """Run ``decide`` on the world and the customer's balances, and store what it
-        deducted, as one atomic step."""
+        changed, as one atomic step: the change is returned as written (``numbered``)."""
 
     async def balances(self, user_id: int, session: str | None = None) -> dict[Bucket, Decimal]:
         """Every balance the customer has: opening balances with changes applied."""
 
     async def ledger(self, user_id: int, session: str | None = None) -> list[LedgerEntry]:
-        """The customer's adjustments, oldest first."""
+        """The customer's changes (deductions and allocations), oldest first."""
 
     async def open_session(self, world: World | None, ttl: float, limit: int) -> Session:
         """A new, empty namespace over ``world`` (None: the store's world, followed as it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from collections import ChainMap, deque
@@ -12,7 +13,7 @@ from decimal import Decimal
 from mock_server.errors import ApiError
 from mock_server.instrument.journal import Journal, MemoryJournal
 from mock_server.model import Bucket, World
-from mock_server.rules.deduct import Deducted, LedgerEntry
+from mock_server.rules.change import Change, LedgerEntry
 from mock_server.stores.base import (
     LEDGER_LIMIT,
     LEDGER_TOTAL,
@@ -68,6 +69,7 @@ class MemoryStore:
         self._default = _State()
         self._sessions: dict[str, _State] = {}
         self._order: deque[tuple[_State, int, LedgerEntry]] = deque()
+        self._event_ids = itertools.count(1)
 
     @property
     def last_world(self) -> World:
@@ -103,12 +105,16 @@ class MemoryStore:
 
     async def apply(
         self, user_id: int, decide: Decide, session: str | None = None
-    ) -> Deducted | ApiError:
+    ) -> Change | ApiError:
         state = self._state(session)
         world = state.world or self._world
         outcome = decide(world, self._view(state, world, user_id))
-        if isinstance(outcome, Deducted):
-            state.changed.setdefault(user_id, {})[outcome.bucket] = outcome.balance
+        if isinstance(outcome, Change):
+            outcome = outcome.numbered(next(self._event_ids))
+            changed = state.changed.setdefault(user_id, {})
+            changed[outcome.bucket] = outcome.balance
+            if outcome.marker is not None:
+                changed[outcome.marker] = Decimal(1)
             self._record(state, user_id, outcome.entry)
         return outcome
 

@@ -27,9 +27,10 @@ fixtures are gone (Redis flushed, or restarted without its data), the first proc
 to notice stores again the world it serves; the others load it like any new world.
 
 Keys (all under ``capmock:``): ``fixture`` (hash: epoch, text), ``secret`` (the OAuth
-signing secret), ``balance:{userId}`` (hash: bucket key to exact decimal text),
-``ledger:{userId}`` (list of JSON entries, oldest first), ``touched`` (set of userIds
-with state, for reset).
+signing secret), ``balance:{userId}`` (hash: bucket key to exact decimal text, and an
+allocation's ``uniqueId`` to 1), ``ledger:{userId}`` (list of JSON entries, oldest
+first), ``touched`` (set of userIds with state, for reset), ``events`` (the last
+``eventLogId`` given).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ from mock_server.errors import ApiError
 from mock_server.fixtures import load_document
 from mock_server.instrument.journal import Journal
 from mock_server.model import Bucket, World
-from mock_server.rules.deduct import Deducted, LedgerEntry
+from mock_server.rules.change import DEBIT, Change, LedgerEntry
 from mock_server.stores.base import (
     Decide,
     OutcomeUnknownError,
@@ -86,6 +87,7 @@ PREFIX = "capmock:"
 FIXTURE = PREFIX + "fixture"
 SECRET = PREFIX + "secret"
 TOUCHED = PREFIX + "touched"
+EVENTS = PREFIX + "events"
 CONNECT_TIMEOUT_SECONDS = 3
 COMMAND_TIMEOUT_SECONDS = 10
 OUTCOME_SECONDS = 5
@@ -118,19 +120,22 @@ false), and how many entries the ledger keeps (when a marker is given)."""
 
 COMMIT_SCRIPT = """
 if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
-if redis.call('HLEN', KEYS[2]) ~= (#ARGV - 6) / 2 then return 0 end
-for i = 7, #ARGV, 2 do
+if redis.call('HLEN', KEYS[2]) ~= (#ARGV - 7) / 2 then return 0 end
+for i = 8, #ARGV, 2 do
   if redis.call('HGET', KEYS[2], ARGV[i]) ~= ARGV[i + 1] then return 0 end
 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-redis.call('RPUSH', KEYS[3], ARGV[4])
+if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], ARGV[7], '1') end
+local id = redis.call('INCR', KEYS[5])
+redis.call('RPUSH', KEYS[3], '{"eventLogId": ' .. id .. ', ' .. string.sub(ARGV[4], 2))
 redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
 redis.call('SADD', KEYS[4], ARGV[6])
-return 1
+return id
 """
-"""KEYS: fixture, balance, ledger, touched. ARGV: the epoch read, the bucket key, its
-new balance, the ledger entry, the ledger limit, the userId, then the balances read as
-field, value pairs. Writes and returns 1 only if the epoch and the balance hash are
+"""KEYS: fixture, balance, ledger, touched, events. ARGV: the epoch read, the bucket
+key, its new balance, the ledger entry, the ledger limit, the userId, the key of a
+marker to set to 1 (or ''), then the balances read as field, value pairs. Writes and
+returns the entry's new ``eventLogId`` only if the epoch and the balance hash are
 exactly as read; else writes nothing and returns 0."""
 
 
@@ -209,7 +214,9 @@ def _marker() -> str:
 
 
 def _entry_json(entry: LedgerEntry, marker: str) -> str:
+    """The entry as JSON, its marker first; the commit script puts its eventLogId before."""
     fields = {
+        "direction": entry.direction,
         "time": entry.time.isoformat(),
         "source": entry.source,
         "reason": entry.reason,
@@ -229,13 +236,16 @@ def _entry(text: str) -> LedgerEntry:
         Bucket.from_key(raw["bucket"]),
         Decimal(raw["amount"]),
         Decimal(raw["balanceAfter"]),
+        # entries written before allocations existed: deductions, and without an id
+        raw.get("direction", DEBIT),
+        raw.get("eventLogId", 0),
     )
 
 
-def _written(text: str) -> Deducted:
-    """The deduction a ledger entry records, as its request is answered."""
+def _written(text: str) -> Change:
+    """The change a ledger entry records, as its request is answered."""
     entry = _entry(text)
-    return Deducted(entry.bucket, entry.balance_after, entry)
+    return Change(entry.bucket, entry.balance_after, entry)
 
 
 def _client_options() -> dict[str, Any]:
@@ -498,16 +508,16 @@ class RedisStore:
 
     async def apply(
         self, user_id: int, decide: Decide, session: str | None = None
-    ) -> Deducted | ApiError:
+    ) -> Change | ApiError:
         space = await self._space(session)
         async with self._lock(user_id):
             with self._available():
                 return await self._apply(user_id, decide, space)
 
-    async def _apply(self, user_id: int, decide: Decide, space: _Space) -> Deducted | ApiError:
+    async def _apply(self, user_id: int, decide: Decide, space: _Space) -> Change | ApiError:
         balance_key, ledger_key = space.balance(user_id), space.ledger(user_id)
         read_keys = [space.fixture, balance_key, ledger_key]
-        write_keys = [space.fixture, balance_key, ledger_key, space.touched]
+        write_keys = [space.fixture, balance_key, ledger_key, space.touched, EVENTS]
         marker, lost = _marker(), None
         for _ in range(MAX_ATTEMPTS):
             cached = self._cached_epoch(space)
@@ -534,7 +544,7 @@ class RedisStore:
                 Bucket.from_key(flat[i]): Decimal(flat[i + 1]) for i in range(0, len(flat), 2)
             }
             outcome = decide(world, opening_view(world, user_id, changed))
-            if not isinstance(outcome, Deducted):
+            if not isinstance(outcome, Change):
                 return outcome  # decided on one consistent snapshot; nothing to write
             args = [
                 epoch,
@@ -543,11 +553,13 @@ class RedisStore:
                 _entry_json(outcome.entry, marker),
                 self._ledger_limit,
                 user_id,
+                outcome.marker.key() if outcome.marker is not None else "",
                 *flat,
             ]
             try:
-                if await self._commit(keys=write_keys, args=args):
-                    return outcome
+                event_id = await self._commit(keys=write_keys, args=args)
+                if event_id:
+                    return outcome.numbered(event_id)
             except CUT_OFF as error:
                 lost = lost or error
             # the fixture or the balances changed since the read, or the reply was lost:

@@ -31,7 +31,7 @@ from mock_server.errors import ApiError
 from mock_server.fixtures import load_document
 from mock_server.instrument.journal import Journal
 from mock_server.model import Bucket, World
-from mock_server.rules.deduct import Deducted, LedgerEntry
+from mock_server.rules.change import DEBIT, Change, LedgerEntry
 from mock_server.stores.base import (
     Decide,
     Session,
@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS setting (
 ) STRICT;
 """
 """Added after version 1 shipped: files made before it get the table when first opened."""
+_DIRECTION = f"direction TEXT NOT NULL DEFAULT '{DEBIT}'"
+"""The ledger's column for credits and debits, added after version 1 shipped: files made
+before it get the column (their entries are all deductions) when first opened."""
 TOKEN_SECRET = "token_secret"
 HEALTH_PROBE = "health_probe"
 HEALTH_PROBE_BYTES = 8192
@@ -129,7 +132,8 @@ CREATE TABLE IF NOT EXISTS ledger (
     kind TEXT NOT NULL,
     name TEXT NOT NULL,
     amount TEXT NOT NULL,
-    balance_after TEXT NOT NULL
+    balance_after TEXT NOT NULL,
+    {_DIRECTION}
 ) STRICT;
 CREATE INDEX IF NOT EXISTS ledger_by_user ON ledger (session, user_id, seq);
 {_SETTINGS}
@@ -314,7 +318,7 @@ class SqliteStore:
 
     async def apply(
         self, user_id: int, decide: Decide, session: str | None = None
-    ) -> Deducted | ApiError:
+    ) -> Change | ApiError:
         space = session or DEFAULT
         for _ in range(MAX_ATTEMPTS):
             world, version = self._in(session)  # a new world is loaded outside the lock
@@ -326,30 +330,30 @@ class SqliteStore:
                     continue  # replaced meanwhile: decide again, on the new world
                 changed = self._changed(user_id, space)
                 outcome = decide(world, opening_view(world, user_id, changed))
-                if isinstance(outcome, Deducted):
-                    self._record(db, user_id, outcome, space)
+                if isinstance(outcome, Change):
+                    return outcome.numbered(self._record(db, user_id, outcome, space))
                 return outcome
         raise StoreUnavailableError(
             f"sqlite ({self._url}): the fixtures kept changing; the deduction was not made"
         )
 
-    def _record(self, db: sqlite3.Connection, user_id: int, outcome: Deducted, space: str) -> None:
+    def _record(self, db: sqlite3.Connection, user_id: int, outcome: Change, space: str) -> int:
+        """Write the change; its ledger entry's seq, which is its ``eventLogId``."""
         bucket, entry = outcome.bucket, outcome.entry
-        db.execute(
+        written = [(bucket, outcome.balance)]
+        if outcome.marker is not None:
+            written.append((outcome.marker, Decimal(1)))
+        db.executemany(
             "INSERT INTO balance VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT DO UPDATE SET amount = excluded.amount",
-            (
-                space,
-                user_id,
-                bucket.program_id,
-                bucket.kind,
-                bucket.name,
-                exact_text(outcome.balance),
-            ),
+            [
+                (space, user_id, where.program_id, where.kind, where.name, exact_text(amount))
+                for where, amount in written
+            ],
         )
         inserted = db.execute(
             "INSERT INTO ledger (session, user_id, time, source, reason, program_id, kind, name, "
-            "amount, balance_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "amount, balance_after, direction) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 space,
                 user_id,
@@ -361,6 +365,7 @@ class SqliteStore:
                 bucket.name,
                 exact_text(entry.amount),
                 exact_text(entry.balance_after),
+                entry.direction,
             ),
         )
         seq = inserted.lastrowid or 0
@@ -372,6 +377,7 @@ class SqliteStore:
             )
             # seq grows by one per deduction, so this keeps those of the newest ones
             db.execute("DELETE FROM ledger WHERE seq <= ?", (seq - self._ledger_total,))
+        return seq
 
     async def balances(self, user_id: int, session: str | None = None) -> dict[Bucket, Decimal]:
         world, _ = self._in(session)
@@ -382,22 +388,12 @@ class SqliteStore:
         self._in(session)
         with self._available() as db:
             newest_first = db.execute(
-                "SELECT time, source, reason, program_id, kind, name, amount, balance_after "
-                "FROM ledger WHERE session = ? AND user_id = ? "
+                "SELECT time, source, reason, program_id, kind, name, amount, balance_after, "
+                "direction, seq FROM ledger WHERE session = ? AND user_id = ? "
                 "AND seq > (SELECT max(seq) FROM ledger) - ? ORDER BY seq DESC LIMIT ?",
                 (session or DEFAULT, user_id, self._ledger_total, self._ledger_limit),
             ).fetchall()
-        return [
-            LedgerEntry(
-                datetime.fromisoformat(time),
-                source,
-                reason,
-                Bucket(program, kind, name),
-                Decimal(amount),
-                Decimal(after),
-            )
-            for time, source, reason, program, kind, name, amount, after in reversed(newest_first)
-        ]
+        return [_entry(*row) for row in reversed(newest_first)]
 
     async def open_session(self, world: World | None, ttl: float, limit: int) -> Session:
         text = shared_text(world) if world is not None else None
@@ -452,10 +448,12 @@ def _create_schema(db: sqlite3.Connection, url: str, path: Path) -> None:
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'setting'").fetchone() is None:
             db.executescript(_SETTINGS)
         db.executescript(_MIGRATE_1_TO_2)
+        _add_direction(db)
         return
     if version == SCHEMA_VERSION:
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'setting'").fetchone() is None:
             db.executescript(_SETTINGS)
+        _add_direction(db)
         return
     tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     if version != 0 or tables:
@@ -464,6 +462,50 @@ def _create_schema(db: sqlite3.Connection, url: str, path: Path) -> None:
             "version); give a new file name"
         )
     db.executescript(_SCHEMA)
+
+
+def _entry(
+    time: str,
+    source: str,
+    reason: str,
+    program_id: int,
+    kind: str,
+    name: str,
+    amount: str,
+    balance_after: str,
+    direction: str,
+    seq: int,
+) -> LedgerEntry:
+    """A ledger row as the entry it records; its seq is its ``eventLogId``."""
+    return LedgerEntry(
+        datetime.fromisoformat(time),
+        source,
+        reason,
+        Bucket(program_id, kind, name),
+        Decimal(amount),
+        Decimal(balance_after),
+        direction,
+        seq,
+    )
+
+
+def _add_direction(db: sqlite3.Connection) -> None:
+    """Give a ledger made before credits existed its direction column (in one write
+    transaction, so that two processes opening the file at once add it once)."""
+    if "direction" in _ledger_columns(db):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if "direction" not in _ledger_columns(db):
+            db.execute(f"ALTER TABLE ledger ADD COLUMN {_DIRECTION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _ledger_columns(db: sqlite3.Connection) -> set[str]:
+    return {row[1] for row in db.execute("PRAGMA table_info(ledger)")}
 
 
 def _stored(db: sqlite3.Connection) -> tuple[int, str] | None:
