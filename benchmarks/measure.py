@@ -7,7 +7,10 @@ import http.client
 import json
 import socket
 import subprocess
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from benchmarks import usage, wrk
@@ -15,6 +18,9 @@ from benchmarks.processes import Process, Processes, TargetError, free_port, wai
 from benchmarks.report import Row, Run
 from benchmarks.targets import Target
 from benchmarks.workload import BODY, HEADERS, HOST, PATH, Inputs, Load
+
+CONSOLE_POLL = "/__admin/requests?limit=100"
+"""What an open console asks the mock once a second (mock_server/console/static/console.js)."""
 
 
 def request(
@@ -111,6 +117,34 @@ def measured_run(load: Load, port: int, script: Path, server: int, redis: int | 
     )
 
 
+@contextmanager
+def console_open(port: int) -> Iterator[None]:
+    """The console's polling, from a thread, while the block runs: the next poll a second
+    after the last one answered, as the page does. A poll that fails fails the row."""
+    stop = threading.Event()
+    failures: list[str] = []
+
+    def poll() -> None:
+        while not stop.wait(1.0):
+            try:
+                status, text = request(port, "GET", CONSOLE_POLL, timeout=30)
+            except OSError as error:
+                status, text = 0, str(error)
+            if status != 200:
+                failures.append(f"GET {CONSOLE_POLL} answered {status}: {text[:200]}")
+                return
+
+    thread = threading.Thread(target=poll, name="console", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+    if failures:
+        raise TargetError(failures[0])
+
+
 def session_script(port: int, inputs: Inputs, name: str) -> tuple[dict[str, str], Path]:
     """Open a session on the target; its header, and a wrk script that sends it."""
     status, text = request(port, "POST", "/__admin/sessions", "{}")
@@ -148,12 +182,13 @@ def measure(target: Target, inputs: Inputs, procs: Processes, load: Load, warmup
         row.sample_status, sample = request(port, "POST", PATH, BODY, headers=extra)
         if target.must_succeed and row.sample_status != 200:
             raise TargetError(f"the sample deduction answered {row.sample_status}: {sample[:200]}")
-        if warmup > 0:
-            run_wrk(load, port, warmup, script)
-        for _ in range(load.repeat):
-            row.runs.append(
-                measured_run(load, port, script, server.pid, redis.pid if redis else None)
-            )
+        with console_open(port) if target.console else nullcontext():
+            if warmup > 0:
+                run_wrk(load, port, warmup, script)
+            for _ in range(load.repeat):
+                row.runs.append(
+                    measured_run(load, port, script, server.pid, redis.pid if redis else None)
+                )
         row.rss_mib = usage.rss_bytes(server.pid) / 2**20
         if server.exited():
             raise TargetError(f"exited during the run: {server.tail()}")

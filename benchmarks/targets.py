@@ -83,6 +83,7 @@ class Target(ABC):
     spread = False  # load spread over --spread customers instead of one
     redis = False  # gets a throwaway redis-server
     session = False  # the load runs in a session (POST /__admin/sessions, X-Capmock-Session)
+    console = False  # the console is open during the load: it polls the journal
 
     def missing(self, capmock_help: str) -> str | None:
         """Why it cannot run on this machine (``capmock serve --help`` says what capmock
@@ -116,7 +117,7 @@ load never reaches, though every call is counted against it."""
 class Capmock(Target):
     """``capmock serve`` on one store, with 1 or ``workers`` processes; the request journal
     on (the default), or off (``journal=False``: ``--journal-size 0``), and the load sent
-    in a session or not."""
+    in a session or not, with the console open or not."""
 
     group = "capmock"
     health = "/__admin/health"
@@ -130,13 +131,15 @@ class Capmock(Target):
         *,
         journal: bool = True,
         session: bool = False,
+        console: bool = False,
         failures: bool = False,
     ) -> None:
         self.store, self.workers, self.failures = store, workers, failures
         self.spread, self.redis = spread is not None, store == "redis"
-        self.journal, self.session = journal, session
+        self.journal, self.session, self.console = journal, session, console
         suffixes = [*(["workers"] if workers else []), *(["spread"] if self.spread else [])]
         suffixes += [*([] if journal else ["bare"]), *(["session"] if session else [])]
+        suffixes += ["console"] if console else []
         suffixes += ["failures"] if failures else []
         self.name = "-".join(["capmock", store, *suffixes])
         what = [f"capmock, {STORES[store]} store", f"{workers} workers" if workers else "1 worker"]
@@ -146,6 +149,8 @@ class Capmock(Target):
             what.append("journal off")
         if session:
             what.append("journal on, in a session")
+        if console:
+            what.append("journal on, the console open (polling it every second)")
         if failures:
             what.append("2 faults and a rate limit set, none acting on the load")
         self.what = ", ".join(what)
@@ -332,6 +337,8 @@ def all_targets(workers: int, spread: int) -> list[Target]:
         # session with the journal on (the issue's bound: at most 10% more CPU than off).
         Capmock("memory", journal=False),
         Capmock("memory", session=True),
+        # What an open console costs: its page polls the journal once a second.
+        Capmock("memory", console=True),
         Capmock("memory", failures=True),
         Capmock("sqlite"),
         Capmock("sqlite", workers),

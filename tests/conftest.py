@@ -11,8 +11,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from support import (
     BACKENDS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
     REDIS_DATABASES,
     Clock,
     LiveMock,
@@ -157,3 +160,19 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., ServedMock]]:
     yield start
     for served in started:
         stop_process(served.process)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's headless Chromium, driven by Playwright: the pages are tested in a real
+    browser (Playwright's own browser download is not used)."""
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: the pages are tested in a real browser. Install "
+            "it with `apt-get install -y chromium` (Debian; .ci/run does this) or set "
+            "CAPMOCK_CHROMIUM to a Chromium or Chrome binary."
+        )
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

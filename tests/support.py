@@ -33,6 +33,16 @@ ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ["memory", "sqlite", "redis"]
 REDIS_DATABASES = 256
 STARTUP_SECONDS = 30
+CHROMIUM = os.environ.get("CAPMOCK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+"""The Chromium the pages are tested in (Debian's), and how it is started."""
 
 
 class Clock:

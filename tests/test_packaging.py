@@ -58,5 +58,8 @@ def test_the_wheel_finds_its_data_beside_a_package_named_fixtures(tmp_path: Path
         assert health["customers"] == 5  # the shipped default fixtures
         ui = httpx.get(f"http://127.0.0.1:{port}/ui/")
         assert ui.status_code == 200  # the shipped contract, in Swagger UI
+        for name in ("", "console.js", "console.css"):  # the console's files, as package data
+            console = httpx.get(f"http://127.0.0.1:{port}/__admin/console/{name}")
+            assert console.status_code == 200 and len(console.content) > 1000, name
     finally:
         stop_process(serving)

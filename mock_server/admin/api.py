@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from connexion import request
+from starlette.responses import Response as StarletteResponse
 
 from mock_server.admin import customers, faults, requests, sessions, world
 from mock_server.admin.guard import ADMIN_HEADER, authorize
+from mock_server.console import Console
 from mock_server.instrument.context import current
 from mock_server.lanes.body import read_body
 from mock_server.operations.api import parsed_body
@@ -25,6 +27,7 @@ class AdminApi:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.console = Console()
 
     def _authorize(self, *, always: bool = False) -> None:
         authorize(self.runtime.admin_token, request.headers.get(ADMIN_HEADER), always=always)
@@ -85,6 +88,12 @@ class AdminApi:
         self._authorize()
         body = await read_body(request.receive, request.scope)
         return await world.replace(self.runtime, body), 200
+
+    async def showConsole(self) -> StarletteResponse:  # noqa: N802
+        return self.console.page()
+
+    async def showConsoleFile(self, name: str) -> StarletteResponse:  # noqa: N802
+        return self.console.asset(name)
 
     async def health(self) -> Response:
         return await world.health(self.runtime), 200

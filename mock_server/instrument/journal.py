@@ -2,8 +2,10 @@
 bounded ring (the oldest entries go first, and how many went is counted).
 
 The memory journal keeps each entry as it was captured and renders it only when the
-admin API asks; the shared journals (``stores/journals.py``) store the rendered entry,
-credentials already hidden, so that every worker and replica reads the same.
+admin API first asks (then keeps the rendering, so that a console polling the journal
+does not render 10,000 entries a second); the shared journals (``stores/journals.py``)
+store the rendered entry, credentials already hidden, so that every worker and replica
+reads the same.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Recorded:
     """0 when no answer went out (a fault reset, closed or held the connection)."""
     response: bytes
     duration: float
+    rendered: View | None = None
 
     @property
     def session(self) -> str | None:
@@ -95,7 +98,7 @@ class MemoryJournal:
             self._dropped += 1
 
     async def entries(self) -> tuple[list[View], int]:
-        return [view(entry) for entry in self._kept], self._dropped
+        return [_rendered(entry) for entry in self._kept], self._dropped
 
     async def clear(self, session: str | None = None) -> int:
         before = len(self._kept)
@@ -104,6 +107,12 @@ class MemoryJournal:
         else:
             self._kept = deque(entry for entry in self._kept if entry.session != session)
         return before - len(self._kept)
+
+
+def _rendered(entry: Recorded) -> View:
+    if entry.rendered is None:
+        entry.rendered = view(entry)
+    return entry.rendered
 
 
 def view(entry: Recorded) -> View:
