@@ -30,6 +30,23 @@ LEDGER = "/v2/pointsLedger/getCustomerLedgerInfo"
 ALLOCATE = "/v2/customers/bulk/manualCurrencyAllocate"
 SEED_USER = 388034468
 ROOT = Path(__file__).resolve().parents[1]
+MOBILE = {"identifierName": "mobile", "identifierValue": "9876543210", "source": "INSTORE"}
+"""The seed customer's lookup by mobile, as the query of the lookup operations."""
+ISSUE = {
+    "orgId": 100737,
+    "programId": 973,
+    "awardStrategyId": 13167,
+    "expiryStrategyId": 11833,
+    "sourceValue": -1,
+    "eventName": "TransactionAdd",
+    "eventSourceId": "888812915",
+    "lookupParams": {
+        "identifierType": "mobile",
+        "identifierValue": "9876543210",
+        "source": "INSTORE",
+    },
+}
+"""One manualCurrencyAllocate item for the seed customer (by mobile)."""
 BACKENDS = ["memory", "sqlite", "redis"]
 REDIS_DATABASES = 256
 STARTUP_SECONDS = 30

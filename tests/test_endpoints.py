@@ -10,12 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from support import ALLOCATE, BALANCE, LEDGER, LOOKUP_DEDUCT, SEED_USER, LiveMock
+from support import ALLOCATE, BALANCE, LEDGER, LOOKUP_DEDUCT, MOBILE, SEED_USER, LiveMock
 
 from contract_tests import spec
 
 REASON = "Extra points were issued"
-MOBILE = {"identifierName": "mobile", "identifierValue": "9876543210", "source": "INSTORE"}
 POINTS = {"pointsToBeAdjusted": "10", "reasonOfReturn": REASON}
 SEVERAL = 388034472
 

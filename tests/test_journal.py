@@ -13,8 +13,10 @@ from support import (
     ALLOCATE,
     BALANCE,
     DEDUCT,
+    ISSUE,
     LEDGER,
     LOOKUP_DEDUCT,
+    MOBILE,
     SEED_USER,
     LiveMock,
     ServedMock,
@@ -189,22 +191,7 @@ def test_each_refusal_says_which_row_answered_and_why(
     assert recorded["outcome"] == "refused" and recorded["code"] == sent.json()["errors"][0]["code"]
 
 
-MOBILE = {"identifierName": "mobile", "identifierValue": "9876543210", "source": "INSTORE"}
 UNKNOWN = {**MOBILE, "identifierValue": "0000000000"}
-ISSUE = {
-    "orgId": 100737,
-    "programId": 973,
-    "awardStrategyId": 13167,
-    "expiryStrategyId": 11833,
-    "sourceValue": -1,
-    "eventName": "TransactionAdd",
-    "eventSourceId": "888812915",
-    "lookupParams": {
-        "identifierType": "mobile",
-        "identifierValue": "9876543210",
-        "source": "INSTORE",
-    },
-}
 
 
 @pytest.mark.parametrize(

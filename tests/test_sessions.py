@@ -17,8 +17,10 @@ from support import (
     ALLOCATE,
     BALANCE,
     DEDUCT,
+    ISSUE,
     LEDGER,
     LOOKUP_DEDUCT,
+    MOBILE,
     SEED_USER,
     LiveMock,
     basic_header,
@@ -59,23 +61,6 @@ def test_a_session_sees_only_its_own_state(mock: LiveMock) -> None:
     assert [e["balanceAfter"] for e in ledger.json()["ledger"]] == ["670.000", "660.000"]
     journal = mock.client.get("/__admin/requests", params={"session": first}).json()
     assert [e["session"] for e in journal["requests"]] == [first, first]
-
-
-MOBILE = {"identifierName": "mobile", "identifierValue": "9876543210", "source": "INSTORE"}
-ISSUE = {
-    "orgId": 100737,
-    "programId": 973,
-    "awardStrategyId": 13167,
-    "expiryStrategyId": 11833,
-    "sourceValue": -1,
-    "eventName": "TransactionAdd",
-    "eventSourceId": "888812915",
-    "lookupParams": {
-        "identifierType": "mobile",
-        "identifierValue": "9876543210",
-        "source": "INSTORE",
-    },
-}
 
 
 def main_points(mock: LiveMock, session: str | None) -> str:
