@@ -32,21 +32,6 @@ SEED_USER = 388034468
 ROOT = Path(__file__).resolve().parents[1]
 MOBILE = {"identifierName": "mobile", "identifierValue": "9876543210", "source": "INSTORE"}
 """The seed customer's lookup by mobile, as the query of the lookup operations."""
-ISSUE = {
-    "orgId": 100737,
-    "programId": 973,
-    "awardStrategyId": 13167,
-    "expiryStrategyId": 11833,
-    "sourceValue": -1,
-    "eventName": "TransactionAdd",
-    "eventSourceId": "888812915",
-    "lookupParams": {
-        "identifierType": "mobile",
-        "identifierValue": "9876543210",
-        "source": "INSTORE",
-    },
-}
-"""One manualCurrencyAllocate item for the seed customer (by mobile)."""
 BACKENDS = ["memory", "sqlite", "redis"]
 REDIS_DATABASES = 256
 STARTUP_SECONDS = 30
@@ -266,3 +251,22 @@ def serve_in_subprocess(tmp: Path, *args: str) -> ServedMock:
         stop_process(process)
         raise RuntimeError(f"{error}; its output:\n{served.output()}") from None
     return served
+
+
+def allocation(value: str = str(SEED_USER), name: str = "id", **fields: object) -> dict:
+    """One manualCurrencyAllocate item, for the customer whose ``name`` is ``value``."""
+    return {
+        "orgId": 100737,
+        "programId": 973,
+        "awardStrategyId": 13167,
+        "expiryStrategyId": 11833,
+        "sourceValue": -1,
+        "eventName": "TransactionAdd",
+        "eventSourceId": "888812915",
+        "lookupParams": {"identifierType": name, "identifierValue": value, "source": "INSTORE"},
+        **fields,
+    }
+
+
+ISSUE = allocation("9876543210", "mobile")
+"""One manualCurrencyAllocate item for the seed customer (by mobile)."""

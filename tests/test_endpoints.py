@@ -10,7 +10,16 @@ from typing import Any
 
 import httpx
 import pytest
-from support import ALLOCATE, BALANCE, LEDGER, LOOKUP_DEDUCT, MOBILE, SEED_USER, LiveMock
+from support import (
+    ALLOCATE,
+    BALANCE,
+    LEDGER,
+    LOOKUP_DEDUCT,
+    MOBILE,
+    SEED_USER,
+    LiveMock,
+    allocation,
+)
 
 from contract_tests import spec
 
@@ -38,20 +47,6 @@ def ledger(mock: LiveMock, **params: object) -> Any:
     response = mock.call("GET", LEDGER, {**MOBILE, **params})
     assert response.status_code == 200, response.text
     return exact(response)
-
-
-def allocation(value: str = str(SEED_USER), name: str = "id", **fields: object) -> dict:
-    return {
-        "orgId": 100737,
-        "programId": 973,
-        "awardStrategyId": 13167,
-        "expiryStrategyId": 11833,
-        "sourceValue": -1,
-        "eventName": "TransactionAdd",
-        "eventSourceId": "888812915",
-        "lookupParams": {"identifierType": name, "identifierValue": value, "source": "INSTORE"},
-        **fields,
-    }
 
 
 def test_a_deduction_by_mobile_shows_in_the_balance_and_the_ledger(mock: LiveMock) -> None:

@@ -123,22 +123,9 @@ class Normaliser:
         document = self._without_ignored(raw)
         ids = _ids(profile)
         world = request.method == "GET" and 200 <= (answer.status or 0) < 300 and not self.balances
-        if world:
-            shape = dict(_shape(document, "", ids))
-            return Seen(
-                answer.status,
-                None,
-                media,
-                json=True,
-                envelope=False,
-                shape=shape,
-                values={},
-                headers=headers,
-                world=True,
-            )
-        shape = dict(_shape(document, ""))
-        values = self._values(document, ids)
-        if envelope_problems(raw):
+        shape = dict(_shape(document, "", ids if world else None))
+        values = {} if world else self._values(document, ids)
+        if world or envelope_problems(raw):
             return Seen(
                 answer.status,
                 None,
@@ -148,6 +135,7 @@ class Normaliser:
                 shape=shape,
                 values=values,
                 headers=headers,
+                world=world,
             )
         expected = _expected(profile, request)
         kept = document.get("errors") if isinstance(document, dict) else None
