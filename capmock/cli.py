@@ -11,7 +11,6 @@ import errno
 import gc
 import os
 import sys
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,10 +27,6 @@ from mock_server.instrument.journal import JOURNAL_SIZE
 from mock_server.limits import Limits, parse_size
 from mock_server.model import World
 from mock_server.stores.base import LEDGER_TOTAL, MAX_SESSIONS
-
-# Connexion imports Starlette's test client at start-up, which warns about httpx: noise
-# for someone starting a mock, and nothing they could act on.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
