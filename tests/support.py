@@ -219,8 +219,11 @@ class ServedMock:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def serve_in_subprocess(tmp: Path, *args: str) -> ServedMock:
-    """Start ``python -m capmock serve ARGS`` on a free port and wait until it answers.
+def serve_in_subprocess(
+    tmp: Path, *args: str, preexec_fn: Callable[[], None] | None = None
+) -> ServedMock:
+    """Start ``python -m capmock serve ARGS`` on a free port and wait until it answers;
+    ``preexec_fn`` runs in the child first (e.g. to set its open-files limit).
 
     PYTHONPATH is this worktree, so the code under test is served whatever is installed.
     """
@@ -236,6 +239,7 @@ def serve_in_subprocess(tmp: Path, *args: str) -> ServedMock:
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=preexec_fn,
         )
     served = ServedMock(f"http://127.0.0.1:{port}", process, log)
 

@@ -8,7 +8,8 @@ import threading
 from collections.abc import Callable
 
 import httpx
-from witness import Ledger, Served, envelope
+from support import ServedMock
+from witness import Ledger, envelope
 
 NAME = "PUT /__admin/fixtures"
 
@@ -43,7 +44,7 @@ def put(url: str, text: str) -> httpx.Response:
     )
 
 
-def test_a_billion_laughs_is_refused_with_its_place(serve: Callable[..., Served]) -> None:
+def test_a_billion_laughs_is_refused_with_its_place(serve: Callable[..., ServedMock]) -> None:
     served = serve()
     ledger = Ledger(served.url)
     text = billion_laughs()
@@ -59,7 +60,7 @@ def test_a_billion_laughs_is_refused_with_its_place(serve: Callable[..., Served]
     ledger.check()
 
 
-def test_an_alias_inside_its_own_node_is_refused(serve: Callable[..., Served]) -> None:
+def test_an_alias_inside_its_own_node_is_refused(serve: Callable[..., ServedMock]) -> None:
     served = serve()
     ledger = Ledger(served.url)
     text = "loop: &loop [1, *loop]\nprograms: [{id: 1, name: P}]\ncustomers: []\n"
@@ -70,7 +71,7 @@ def test_an_alias_inside_its_own_node_is_refused(serve: Callable[..., Served]) -
 
 
 def test_twenty_thousand_bad_keys_are_counted_not_all_listed(
-    serve: Callable[..., Served],
+    serve: Callable[..., ServedMock],
 ) -> None:
     served = serve()
     ledger = Ledger(served.url)
@@ -87,7 +88,7 @@ def test_twenty_thousand_bad_keys_are_counted_not_all_listed(
 
 
 def test_deductions_are_answered_while_a_bad_fixture_is_read(
-    serve: Callable[..., Served],
+    serve: Callable[..., ServedMock],
 ) -> None:
     served = serve()
     ledger = Ledger(served.url)
@@ -106,7 +107,7 @@ def test_deductions_are_answered_while_a_bad_fixture_is_read(
 
 
 def test_a_document_over_the_size_limit_is_refused_before_it_is_read(
-    serve: Callable[..., Served],
+    serve: Callable[..., ServedMock],
 ) -> None:
     served = serve("--max-fixture-size", "64KiB")
     ledger = Ledger(served.url)
@@ -118,7 +119,9 @@ def test_a_document_over_the_size_limit_is_refused_before_it_is_read(
     ledger.check()
 
 
-def test_schema_and_consistency_problems_come_in_one_answer(serve: Callable[..., Served]) -> None:
+def test_schema_and_consistency_problems_come_in_one_answer(
+    serve: Callable[..., ServedMock],
+) -> None:
     served = serve()
     ledger = Ledger(served.url)
     text = (

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from witness import AUTH, DEDUCT, ONE_POINT, Ledger, Served, envelope
+from support import ServedMock
+from witness import AUTH, DEDUCT, ONE_POINT, Ledger, envelope
 
 TOKEN_PATH = "/v3/oauth/token/generate"
 
@@ -40,7 +41,7 @@ def head(path: str, *lines: str) -> bytes:
 # --- heads ---------------------------------------------------------------------------
 
 
-def test_a_64_mib_header_does_not_stall_anyone(serve: Callable[..., Served]) -> None:
+def test_a_64_mib_header_does_not_stall_anyone(serve: Callable[..., ServedMock]) -> None:
     served = serve()
     ledger = Ledger(served.url)
     pushed = threading.Event()
@@ -68,7 +69,7 @@ def test_a_64_mib_header_does_not_stall_anyone(serve: Callable[..., Served]) -> 
     ledger.check()
 
 
-def test_a_head_over_the_limit_is_431_in_the_envelope(serve: Callable[..., Served]) -> None:
+def test_a_head_over_the_limit_is_431_in_the_envelope(serve: Callable[..., ServedMock]) -> None:
     served = serve("--max-header-size", "8KiB")
     ledger = Ledger(served.url)
     with closing(connect(served.url)) as sock:
@@ -83,7 +84,7 @@ def test_a_head_over_the_limit_is_431_in_the_envelope(serve: Callable[..., Serve
 
 
 def test_a_head_within_the_limit_with_a_body_in_the_same_packet_is_served(
-    serve: Callable[..., Served],
+    serve: Callable[..., ServedMock],
 ) -> None:
     served = serve("--max-header-size", "1KiB")
     ledger = Ledger(served.url)
@@ -108,7 +109,7 @@ def test_a_head_within_the_limit_with_a_body_in_the_same_packet_is_served(
 
 @pytest.mark.parametrize("path", [DEDUCT, TOKEN_PATH], ids=["fast-lane", "connexion-lane"])
 def test_a_body_over_the_limit_is_413_in_the_envelope(
-    serve: Callable[..., Served], path: str
+    serve: Callable[..., ServedMock], path: str
 ) -> None:
     served = serve()
     ledger = Ledger(served.url)
@@ -129,7 +130,7 @@ def test_a_body_over_the_limit_is_413_in_the_envelope(
 
 @pytest.mark.parametrize("path", [DEDUCT, TOKEN_PATH], ids=["fast-lane", "connexion-lane"])
 def test_a_chunked_body_is_refused_once_it_crosses_the_limit(
-    serve: Callable[..., Served], path: str
+    serve: Callable[..., ServedMock], path: str
 ) -> None:
     """No Content-Length; the body is never finished: the 413 comes all the same, so the
     mock did not wait to buffer it whole."""
@@ -153,7 +154,7 @@ def test_a_chunked_body_is_refused_once_it_crosses_the_limit(
     ledger.check()
 
 
-def test_a_body_that_never_arrives_is_408(serve: Callable[..., Served]) -> None:
+def test_a_body_that_never_arrives_is_408(serve: Callable[..., ServedMock]) -> None:
     served = serve("--request-timeout", "1")
     ledger = Ledger(served.url)
     with closing(connect(served.url)) as sock:
@@ -188,7 +189,7 @@ def open_files() -> Iterator[None]:
 
 
 def test_1100_idle_connections_do_not_lock_out_a_new_client(
-    serve: Callable[..., Served], open_files: None
+    serve: Callable[..., ServedMock], open_files: None
 ) -> None:
     # The mock starts under the usual 1,024-file limit; idle connections are not timed
     # out within the test, so only the mock's own limits can let the newcomer in.
@@ -202,7 +203,7 @@ def test_1100_idle_connections_do_not_lock_out_a_new_client(
     ledger.check()
 
 
-def test_past_the_limit_the_idlest_connection_makes_room(serve: Callable[..., Served]) -> None:
+def test_past_the_limit_the_idlest_connection_makes_room(serve: Callable[..., ServedMock]) -> None:
     served = serve("--max-connections", "20", "--request-timeout", "300")
     ledger = Ledger(served.url)
     with ExitStack() as stack:
@@ -217,7 +218,9 @@ def test_past_the_limit_the_idlest_connection_makes_room(serve: Callable[..., Se
     ledger.check()
 
 
-def test_when_every_connection_is_busy_a_newcomer_gets_503(serve: Callable[..., Served]) -> None:
+def test_when_every_connection_is_busy_a_newcomer_gets_503(
+    serve: Callable[..., ServedMock],
+) -> None:
     served = serve("--max-connections", "5", "--request-timeout", "300")
     with ExitStack() as stack:
         for _ in range(5):  # each in the middle of its body: busy, not idle
@@ -232,7 +235,7 @@ def test_when_every_connection_is_busy_a_newcomer_gets_503(serve: Callable[..., 
     ledger.check()
 
 
-def test_a_silent_or_slow_connection_is_closed(serve: Callable[..., Served]) -> None:
+def test_a_silent_or_slow_connection_is_closed(serve: Callable[..., ServedMock]) -> None:
     served = serve("--request-timeout", "1")
     ledger = Ledger(served.url)
     with (

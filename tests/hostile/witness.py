@@ -3,9 +3,7 @@ ledger holds exactly the deductions it answered 200."""
 
 from __future__ import annotations
 
-import subprocess
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 from support import SEED_USER, basic_header
@@ -59,16 +57,6 @@ class Ledger:
         assert self.deduct().status_code == 200
         assert len(self.view()["ledger"]) == self.answered
         assert self.balance() == self.opening - self.answered
-
-
-class Served:
-    def __init__(self, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-        self.url = url
-        self.process = process
-        self.log = log
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 def envelope(response: httpx.Response) -> tuple[int, int, str]:
