@@ -184,7 +184,7 @@ class SqliteStore:
         self.token_secret = token_secret
         self._ledger_limit = ledger_limit
         self._ledger_total = ledger_total
-        self.failures = SqliteFailures(db, f"sqlite ({url})")
+        self.failures = SqliteFailures(db, self._write, self._available)
         self._session_worlds: dict[str, World] = {}
         """Sessions' own fixtures, loaded once per process: a session's never change."""
 

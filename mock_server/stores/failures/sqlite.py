@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping, Sequence
 
-from mock_server.stores.base import StoreUnavailableError
 from mock_server.stores.failures.base import FAULT_ID, FailureState, Window
+from mock_server.stores.journals import Connection
 
 SCHEMA = """
 BEGIN IMMEDIATE;
@@ -49,28 +48,13 @@ def create_tables(db: sqlite3.Connection) -> None:
 
 
 class SqliteFailures:
-    def __init__(self, db: sqlite3.Connection, shown: str) -> None:
+    """The failure tables of the SQLite store, through its own guarded connection:
+    ``write`` a transaction holding the write lock, ``read`` a step whose SQLite errors
+    become ``StoreUnavailableError``."""
+
+    def __init__(self, db: sqlite3.Connection, write: Connection, read: Connection) -> None:
         self._db = db
-        self._shown = shown
-
-    @contextmanager
-    def _available(self) -> Iterator[sqlite3.Connection]:
-        try:
-            yield self._db
-        except sqlite3.Error as error:
-            with suppress(sqlite3.Error):
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-            raise StoreUnavailableError(f"{self._shown}: {error}") from None
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._available() as db:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            db.execute("BEGIN IMMEDIATE")
-            yield db
-            db.execute("COMMIT")
+        self._write, self._available = write, read
 
     async def version(self) -> str | None:
         with self._available() as db:
