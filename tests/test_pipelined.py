@@ -39,22 +39,35 @@ def test_concurrent_commands_each_get_their_own_reply(redis_server: RedisServer)
     async def scenario() -> list[str]:
         client = _client(redis_server.fresh_url())
         try:
-            await asyncio.gather(*(client.execute("SET", f"k{i}", f"v{i}") for i in range(500)))
-            return list(await asyncio.gather(*(client.execute("GET", f"k{i}") for i in range(500))))
+            call = client.execute_command
+            await asyncio.gather(*(call("SET", f"k{i}", f"v{i}") for i in range(500)))
+            return list(await asyncio.gather(*(call("GET", f"k{i}") for i in range(500))))
         finally:
             await client.aclose()
 
     assert asyncio.run(scenario()) == [f"v{i}" for i in range(500)]
 
 
+def test_a_client_used_by_one_event_loop_then_another_connects_again(
+    redis_server: RedisServer,
+) -> None:
+    """A store is opened before the server's loop runs, and tests run many loops."""
+    client = _client(redis_server.fresh_url())
+
+    async def get() -> object:
+        return await client.execute_command("INCR", "calls")
+
+    assert [asyncio.run(get()), asyncio.run(get())] == [1, 2]
+
+
 def test_a_script_is_loaded_when_redis_does_not_know_it(redis_server: RedisServer) -> None:
     async def scenario() -> tuple[object, object, object]:
         client = _client(redis_server.fresh_url())
         try:
-            await client.execute("SCRIPT", "FLUSH")
+            await client.execute_command("SCRIPT", "FLUSH")
             script = client.register_script("return {KEYS[1], ARGV[1] + 1}")
             first = await script(keys=["a"], args=[41])
-            loaded = await client.execute("SCRIPT", "EXISTS", script.sha)
+            loaded = await client.execute_command("SCRIPT", "EXISTS", script.sha)
             second = await script(keys=["b"], args=[1])
             return first, loaded, second
         finally:
@@ -67,10 +80,10 @@ def test_a_reply_error_is_raised_and_the_connection_goes_on(redis_server: RedisS
     async def scenario() -> object:
         client = _client(redis_server.fresh_url())
         try:
-            await client.execute("SET", "text", "x")
+            await client.execute_command("SET", "text", "x")
             with pytest.raises(ResponseError, match="WRONGTYPE"):
-                await client.execute("HGET", "text", "field")
-            return await client.execute("GET", "text")
+                await client.execute_command("HGET", "text", "field")
+            return await client.execute_command("GET", "text")
         finally:
             await client.aclose()
 
@@ -93,8 +106,9 @@ def test_password_and_database_from_the_url(own_redis: tuple[int, object]) -> No
         client = _client(f"redis://:s3cret@127.0.0.1:{port}/3")
         other = _client(f"redis://:s3cret@127.0.0.1:{port}/0")
         try:
-            await client.execute("SET", "where", "db3")
-            return await client.execute("GET", "where"), await other.execute("GET", "where")
+            await client.execute_command("SET", "where", "db3")
+            here = await client.execute_command("GET", "where")
+            return here, await other.execute_command("GET", "where")
         finally:
             await client.aclose()
             await other.aclose()
@@ -108,7 +122,7 @@ def test_a_wrong_password_is_an_authentication_error(own_redis: tuple[int, objec
     async def scenario() -> None:
         client = _client(f"redis://:wrong@127.0.0.1:{port}/0")
         try:
-            await client.execute("PING")
+            await client.execute_command("PING")
         finally:
             await client.aclose()
 
@@ -124,8 +138,8 @@ def test_a_redis_that_goes_away_fails_the_waiting_commands_then_is_found_again(
     async def scenario() -> tuple[BaseException | object, object]:
         client = _client(f"redis://:s3cret@127.0.0.1:{port}/0")
         try:
-            await client.execute("SET", "k", "before")
-            blocked = asyncio.ensure_future(client.execute("BLPOP", "never", 0))
+            await client.execute_command("SET", "k", "before")
+            blocked = asyncio.ensure_future(client.execute_command("BLPOP", "never", 0))
             await asyncio.sleep(0.1)
             process.kill()
             process.wait()
@@ -134,7 +148,7 @@ def test_a_redis_that_goes_away_fails_the_waiting_commands_then_is_found_again(
             try:
                 for _ in range(100):
                     try:
-                        return failed[0], await client.execute("SET", "k", "after")
+                        return failed[0], await client.execute_command("SET", "k", "after")
                     except ConnectionError:
                         await asyncio.sleep(0.05)
                 raise AssertionError("the client never reconnected")
@@ -164,9 +178,8 @@ def test_a_silent_redis_times_out_instead_of_hanging() -> None:
     async def scenario() -> list[BaseException | object]:
         client = _client(f"redis://127.0.0.1:{port}/0", timeout=0.3)
         try:
-            return await asyncio.gather(
-                client.execute("GET", "a"), client.execute("GET", "b"), return_exceptions=True
-            )
+            calls = (client.execute_command("GET", key) for key in "ab")
+            return await asyncio.gather(*calls, return_exceptions=True)
         finally:
             await client.aclose()
 
@@ -183,7 +196,7 @@ def test_a_silent_redis_times_out_instead_of_hanging() -> None:
 def test_nothing_listening_is_a_connection_error() -> None:
     async def scenario() -> None:
         client = _client(f"redis://127.0.0.1:{free_port()}/0")
-        await client.execute("PING")
+        await client.execute_command("PING")
 
     with pytest.raises(ConnectionError, match="cannot connect to Redis"):
         asyncio.run(scenario())
@@ -198,8 +211,8 @@ def test_a_unix_socket_url(tmp_path: Path) -> None:
         async def scenario() -> object:
             client = _client(f"unix://{path}?db=2")
             try:
-                await client.execute("SET", "k", "unix")
-                return await client.execute("GET", "k")
+                await client.execute_command("SET", "k", "unix")
+                return await client.execute_command("GET", "k")
             finally:
                 await client.aclose()
 

@@ -10,9 +10,10 @@ complete and within the limit reaches the app, replayed as it came.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 
-import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.errors import ApiError, Code
@@ -36,19 +37,20 @@ class BodyLimits:
         messages: list[Message] = []
         size = 0
         seconds = self.limits.request_timeout_seconds
-        with anyio.move_on_after(seconds) as waited:
-            while True:
-                message = await receive()
-                messages.append(message)
-                if message["type"] != "http.request":
-                    break  # the client left: the app sees it as it came
-                size += len(message.get("body", b""))
-                if size > limit:
-                    await _discard(receive)
-                    return await _refuse(send, too_large)
-                if not message.get("more_body", False):
-                    break
-        if waited.cancelled_caught:
+        try:
+            async with asyncio.timeout(seconds):
+                while True:
+                    message = await receive()
+                    messages.append(message)
+                    if message["type"] != "http.request":
+                        break  # the client left: the app sees it as it came
+                    size += len(message.get("body", b""))
+                    if size > limit:
+                        await _discard(receive)
+                        return await _refuse(send, too_large)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
             return await _refuse(send, ApiError.of(Code.REQUEST_TIMEOUT, seconds=f"{seconds:g}"))
         await self.app(scope, _replay(messages, receive), send)
 
@@ -63,12 +65,13 @@ async def _discard(receive: Receive) -> None:
     on unread bytes resets the connection, and the answer with it. Beyond that budget
     the connection is cut."""
     dropped = 0
-    with anyio.move_on_after(DISCARD_SECONDS):
-        while dropped <= DISCARD_BYTES:
-            message = await receive()
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                return
-            dropped += len(message.get("body", b""))
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DISCARD_SECONDS):
+            while dropped <= DISCARD_BYTES:
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    return
+                dropped += len(message.get("body", b""))
 
 
 def _content_length(scope: Scope) -> int | None:

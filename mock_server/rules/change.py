@@ -8,7 +8,7 @@ while the entry is kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -56,4 +56,15 @@ class Change:
 
     def numbered(self, event_id: int) -> Change:
         """This change as written, its entry carrying its ``eventLogId``."""
-        return replace(self, entry=replace(self.entry, event_id=event_id))
+        entry = self.entry
+        numbered = LedgerEntry(
+            entry.time,
+            entry.source,
+            entry.reason,
+            entry.bucket,
+            entry.amount,
+            entry.balance_after,
+            entry.direction,
+            event_id,
+        )
+        return type(self)(self.bucket, self.balance, numbered, self.marker)

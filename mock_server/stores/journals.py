@@ -16,6 +16,7 @@ from redis.exceptions import RedisError, WatchError
 
 from mock_server.instrument.journal import Recorded, View, view
 from mock_server.stores.base import StoreUnavailableError
+from mock_server.stores.pipelined import Commands
 
 DROPPED = "journal_dropped"
 ATTEMPTS = 100
@@ -73,10 +74,12 @@ return n
 class RedisJournal:
     """A Redis list of rendered entries, oldest first, trimmed by one script per record."""
 
-    def __init__(self, client: aioredis.Redis, prefix: str, shown: str, size: int) -> None:
+    def __init__(
+        self, client: aioredis.Redis, hot: Commands, prefix: str, shown: str, size: int
+    ) -> None:
         self._client = client
         self._keys = [f"{prefix}journal", f"{prefix}journal:dropped"]
-        self._record = client.register_script(RECORD_SCRIPT)
+        self._record = hot.register_script(RECORD_SCRIPT)
         self._shown = shown
         self.size = size
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections import ChainMap, deque
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -101,7 +101,8 @@ class MemoryStore:
     def _view(self, state: _State, world: World, user_id: int) -> Mapping[Bucket, Decimal]:
         customer = world.customers.get(user_id)
         opening = customer.opening if customer else {}
-        return ChainMap(state.changed.get(user_id, {}), opening)
+        changed = state.changed.get(user_id)
+        return {**opening, **changed} if changed else opening
 
     async def apply(
         self, user_id: int, decide: Decide, session: str | None = None

@@ -22,7 +22,7 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import hiredis
 from redis.connection import parse_url
@@ -33,10 +33,19 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 Arg = str | bytes | int | float
 
 
+class Commands(Protocol):
+    """What the store asks of a client on its hot path: this module's, or redis-py's."""
+
+    async def execute_command(self, *args: Any, **options: Any) -> Any: ...
+
+    def register_script(self, script: str) -> Any: ...
+
+
 class _Link(asyncio.Protocol):
     """One connection: commands written in order, each reply given to the oldest waiter."""
 
     def __init__(self, timeout: float) -> None:
+        self.loop = asyncio.get_running_loop()
         self._reader = hiredis.Reader(encoding="utf-8", replyError=ResponseError)
         self._waiting: deque[tuple[asyncio.Future[Any], float]] = deque()
         self._transport: asyncio.Transport | None = None
@@ -71,10 +80,10 @@ class _Link(asyncio.Protocol):
     def send(self, packed: bytes) -> asyncio.Future[Any]:
         if self._failure is not None or self._transport is None:
             raise self._failure or RedisConnectionError("not connected to Redis")
-        future = asyncio.get_running_loop().create_future()
+        future = self.loop.create_future()
         self._waiting.append((future, time.monotonic()))
         if not self._out:
-            asyncio.get_running_loop().call_soon(self._flush)
+            self.loop.call_soon(self._flush)
         self._out.append(packed)
         if self._watchdog is None:
             self._watch()
@@ -95,8 +104,7 @@ class _Link(asyncio.Protocol):
         if waited >= self._timeout:
             self._fail(RedisTimeoutError(f"Redis did not answer within {self._timeout:g} s"))
             return
-        loop = asyncio.get_running_loop()
-        self._watchdog = loop.call_later(self._timeout - waited, self._watch)
+        self._watchdog = self.loop.call_later(self._timeout - waited, self._watch)
 
     def _fail(self, error: Exception) -> None:
         if self._failure is None:
@@ -125,10 +133,10 @@ class Script:
 
     async def __call__(self, keys: Sequence[Arg] = (), args: Sequence[Arg] = ()) -> Any:
         try:
-            return await self._client.execute("EVALSHA", self.sha, len(keys), *keys, *args)
+            return await self._client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:
-            await self._client.execute("SCRIPT", "LOAD", self._text)
-            return await self._client.execute("EVALSHA", self.sha, len(keys), *keys, *args)
+            await self._client.execute_command("SCRIPT", "LOAD", self._text)
+            return await self._client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
 
 
 class Client:
@@ -141,24 +149,31 @@ class Client:
         self._timeout = timeout
         self._link: _Link | None = None
         self._connecting: asyncio.Lock | None = None
+        self._connecting_loop: asyncio.AbstractEventLoop | None = None
 
-    def register_script(self, text: str) -> Script:
-        return Script(self, text)
+    def register_script(self, script: str) -> Script:
+        return Script(self, script)
 
-    async def execute(self, *args: Arg) -> Any:
-        link = self._link if self._link is not None and self._link.usable else await self._relink()
+    async def execute_command(self, *args: Arg, **options: Any) -> Any:
+        link = self._link
+        if link is None or not link.usable or link.loop is not asyncio.get_running_loop():
+            link = await self._relink()
         reply = await link.send(_pack(args))
         if isinstance(reply, ResponseError):
             raise NoScriptError(str(reply)) if str(reply).startswith("NOSCRIPT") else reply
         return reply
 
     async def _relink(self) -> _Link:
-        if self._connecting is None:
-            self._connecting = asyncio.Lock()
+        """A connection in this event loop: a store opened before the server's loop, or
+        used by one test's loop after another's, connects again in the new one."""
+        loop = asyncio.get_running_loop()
+        if self._connecting is None or self._connecting_loop is not loop:
+            self._connecting, self._connecting_loop = asyncio.Lock(), loop
         async with self._connecting:
-            if self._link is None or not self._link.usable:
-                self._link = await self._connect()
-            return self._link
+            link = self._link
+            if link is None or not link.usable or link.loop is not loop:
+                self._link = link = await self._connect()
+            return link
 
     async def _connect(self) -> _Link:
         loop = asyncio.get_running_loop()
@@ -179,6 +194,7 @@ class Client:
                         link.close()
                         raise AuthenticationError(f"Redis refused {command[0]}: {reply}")
         except (OSError, TimeoutError) as error:
+            link.close()
             raise RedisConnectionError(f"cannot connect to Redis: {error or 'timed out'}") from None
         return link
 

@@ -80,6 +80,7 @@ from mock_server.stores.base import (
 )
 from mock_server.stores.failures.redis import RedisFailures
 from mock_server.stores.journals import RedisJournal
+from mock_server.stores.pipelined import Client
 
 logger = logging.getLogger("capmock")
 
@@ -287,8 +288,12 @@ class RedisStore:
             **_client_options(),
         )
         self._client = aioredis.Redis(connection_pool=pool)
-        self._read = self._client.register_script(READ_SCRIPT)
-        self._commit = self._client.register_script(COMMIT_SCRIPT)
+        # what every request asks goes through one pipelined connection (pipelined.py)
+        self._hot = Client(
+            url, connect_timeout=CONNECT_TIMEOUT_SECONDS, timeout=COMMAND_TIMEOUT_SECONDS
+        )
+        self._read = self._hot.register_script(READ_SCRIPT)
+        self._commit = self._hot.register_script(COMMIT_SCRIPT)
         self._open = self._client.register_script(OPEN_SESSION_SCRIPT)
         self._session_worlds: dict[str, World] = {}
         self._world, self._epoch = world, epoch
@@ -296,6 +301,7 @@ class RedisStore:
         self.token_secret = token_secret
         self.failures = RedisFailures(
             self._client,
+            self._hot,
             self._shown,
             lambda: redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **_client_options()),
         )
@@ -391,7 +397,7 @@ class RedisStore:
         if session is None:
             return DEFAULT
         with self._available():  # asked each time: another replica may have ended it
-            kind = await self._client.hget(_session_key(session), "own")
+            kind = await self._hot.execute_command("HGET", _session_key(session), "own")
         if kind is None:
             raise UnknownSessionError(session)
         return _Space(session, kind == "1")
@@ -422,7 +428,7 @@ class RedisStore:
             return self._session_worlds[space.session]
         with self._available():
             for _ in range(MAX_ATTEMPTS):
-                if await self._client.hget(FIXTURE, "epoch") == self._epoch:
+                if await self._hot.execute_command("HGET", FIXTURE, "epoch") == self._epoch:
                     return self._world
                 epoch, text = await self._client.hmget(FIXTURE, "epoch", "text")
                 if epoch is not None and text is not None:
@@ -635,7 +641,7 @@ class RedisStore:
         self._session_worlds.pop(session, None)
 
     def journal(self, size: int) -> Journal:
-        return RedisJournal(self._client, PREFIX, self._shown, size)
+        return RedisJournal(self._client, self._hot, PREFIX, self._shown, size)
 
     async def check(self) -> None:
         """Read the fixtures (storing them again if Redis lost them), then write: a Redis
@@ -645,4 +651,5 @@ class RedisStore:
             await self._client.set(SECRET, self.token_secret, nx=True)
 
     async def close(self) -> None:
+        await self._hot.aclose()
         await self._client.aclose()

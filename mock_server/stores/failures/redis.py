@@ -23,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mock_server.stores.base import OutcomeUnknownError, StoreError, StoreUnavailableError
 from mock_server.stores.failures.base import FAULT_ID, FailureState, Window
+from mock_server.stores.pipelined import Commands
 
 PREFIX = "capmock:failures:"
 VERSION = PREFIX + "version"
@@ -90,15 +91,20 @@ CUT_OFF = (RedisConnectionError, RedisTimeoutError)
 
 class RedisFailures:
     def __init__(
-        self, client: aioredis.Redis, shown: str, blocking: Callable[[], redis.Redis]
+        self,
+        client: aioredis.Redis,
+        hot: Commands,
+        shown: str,
+        blocking: Callable[[], redis.Redis],
     ) -> None:
         self._client = client
+        self._hot = hot
         self._shown = shown
         self._blocking = blocking
         self._add = client.register_script(ADD_SCRIPT)
         self._remove = client.register_script(REMOVE_SCRIPT)
         self._count = client.register_script(COUNT_SCRIPT)
-        self._take = client.register_script(TAKE_SCRIPT)
+        self._take = hot.register_script(TAKE_SCRIPT)
 
     @contextmanager
     def _available(self, writing: str | None = None) -> Iterator[None]:
@@ -119,7 +125,7 @@ class RedisFailures:
         try:
             with self._available():
                 async with asyncio.timeout(VERSION_SECONDS):
-                    version = await self._client.get(VERSION)
+                    version = await self._hot.execute_command("GET", VERSION)
         except TimeoutError:
             raise StoreUnavailableError(
                 f"{self._shown}: no answer in {VERSION_SECONDS} s"
