@@ -46,6 +46,7 @@ from mock_server.stores.base import (
 )
 from mock_server.stores.failures.sqlite import SqliteFailures, create_tables
 from mock_server.stores.journals import SqliteJournal
+from mock_server.stores.writelock import LockTimeoutError, WriteLock
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
@@ -168,6 +169,7 @@ class SqliteStore:
     def __init__(
         self,
         db: sqlite3.Connection,
+        lock: WriteLock,
         url: str,
         world: World,
         version: int,
@@ -178,6 +180,7 @@ class SqliteStore:
         ledger_total: int,
     ) -> None:
         self._db = db
+        self._lock = lock
         self._url = url
         self._world, self._version = world, version
         self.resumed = resumed
@@ -222,6 +225,7 @@ class SqliteStore:
             raise
         return cls(
             db,
+            WriteLock(path.with_name(f"{path.name}-lock")),
             url,
             world,
             version,
@@ -245,13 +249,21 @@ class SqliteStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """A transaction holding the write lock from its first read; rolled back unless
-        it commits, so a failed COMMIT (a full disk) leaves no transaction open."""
-        with self._available() as db:
-            if db.in_transaction:  # a ROLLBACK that failed earlier: start clean
-                db.execute("ROLLBACK")
-            db.execute("BEGIN IMMEDIATE")
-            yield db
-            db.execute("COMMIT")
+        it commits, so a failed COMMIT (a full disk) leaves no transaction open. The
+        processes on the file queue for it on their ``WriteLock`` first."""
+        try:
+            queued = self._lock.held(BUSY_TIMEOUT_MS / 1000)
+            with queued, self._available() as db:
+                if db.in_transaction:  # a ROLLBACK that failed earlier: start clean
+                    db.execute("ROLLBACK")
+                db.execute("BEGIN IMMEDIATE")
+                yield db
+                db.execute("COMMIT")
+        except LockTimeoutError:
+            raise StoreUnavailableError(
+                f"sqlite ({self._url}): database is locked: another process kept "
+                f"the write lock for {BUSY_TIMEOUT_MS} ms"
+            ) from None
 
     @property
     def last_world(self) -> World:
@@ -440,6 +452,7 @@ class SqliteStore:
 
     async def close(self) -> None:
         self._db.close()
+        self._lock.close()
 
 
 def _create_schema(db: sqlite3.Connection, url: str, path: Path) -> None:
