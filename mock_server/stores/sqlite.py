@@ -5,14 +5,19 @@ WAL mode lets readers go on while one process writes. Every read-decide-write ru
 ``BEGIN IMMEDIATE``, which takes the database's write lock *before* reading, so two
 processes can never decide on the same balance: no lost update, no double deduction.
 The calls are short and run on the event loop without awaiting in between, so they are
-atomic inside a process too; a worker waiting for another's lock waits at most
-``BUSY_TIMEOUT_MS``. Amounts are exact decimal TEXT in STRICT tables, never REAL.
+atomic inside a process too. Before ``BEGIN IMMEDIATE`` the processes on the file queue
+on a ``WriteLock`` (an ``flock`` on ``state.db-lock``), so a waiting worker wakes the
+moment the other lets go instead of sleeping out SQLite's growing back-off while the
+other writes again and again; it waits at most ``BUSY_TIMEOUT_MS`` there, and again at
+most that long for SQLite's lock (held by something else than a capmock process).
+Amounts are exact decimal TEXT in STRICT tables, never REAL.
 With ``synchronous=NORMAL`` a committed deduction survives the process being killed;
 only a crash of the machine itself may lose the last ones.
 
 Every SQLite error met while serving (a full disk, a read-only file, a lock held past
-the busy timeout) rolls the transaction back and is raised as ``StoreUnavailableError``: a
-transaction that did not commit changed nothing, so the outcome is never in doubt.
+the busy timeout, SQLite's or the queue's) rolls the transaction back and is raised as
+``StoreUnavailableError``: a transaction that did not commit changed nothing, so the
+outcome is never in doubt.
 """
 
 from __future__ import annotations
