@@ -28,7 +28,6 @@ from support import (
     BALANCE,
     DEDUCT,
     LOOKUP_DEDUCT,
-    RedisServer,
     ServedMock,
     basic_header,
     start_server,
@@ -197,12 +196,12 @@ def test_adds_and_deductions_mixed_on_several_workers(
     assert_mixed_exact([served.url])
 
 
-def test_adds_and_deductions_mixed_on_two_servers_sharing_one_redis(
-    redis_server: RedisServer, serve: Serve
+def test_adds_and_deductions_mixed_on_two_servers_sharing_one_store(
+    shared_store_url: str, serve: Serve
 ) -> None:
-    url = redis_server.fresh_url()
-    first = serve("--fixtures", str(MIXED), "--store", url)
-    second = serve("--fixtures", str(MIXED), "--store", url)
+    """Two replicas: one Redis, or one SQLite file on one host."""
+    first = serve("--fixtures", str(MIXED), "--store", shared_store_url)
+    second = serve("--fixtures", str(MIXED), "--store", shared_store_url)
     assert_mixed_exact([first.url, second.url])
 
 
@@ -231,10 +230,10 @@ def test_several_workers_on_a_shared_store(
         assert customer["ledger"] == []
 
 
-def test_two_servers_sharing_one_redis(redis_server: RedisServer, serve: Serve) -> None:
-    url = redis_server.fresh_url()
-    first = serve("--fixtures", str(HUNDRED), "--store", url)
-    second = serve("--fixtures", str(HUNDRED), "--store", url)
+def test_two_servers_sharing_one_store(shared_store_url: str, serve: Serve) -> None:
+    """Two replicas: one Redis, or one SQLite file on one host."""
+    first = serve("--fixtures", str(HUNDRED), "--store", shared_store_url)
+    second = serve("--fixtures", str(HUNDRED), "--store", shared_store_url)
     assert "balances and ledgers kept" in second.output()  # joined, did not reset
     assert_exactly_100_deducted([first.url, second.url])
 

@@ -5,14 +5,19 @@ WAL mode lets readers go on while one process writes. Every read-decide-write ru
 ``BEGIN IMMEDIATE``, which takes the database's write lock *before* reading, so two
 processes can never decide on the same balance: no lost update, no double deduction.
 The calls are short and run on the event loop without awaiting in between, so they are
-atomic inside a process too; a worker waiting for another's lock waits at most
-``BUSY_TIMEOUT_MS``. Amounts are exact decimal TEXT in STRICT tables, never REAL.
+atomic inside a process too. Before ``BEGIN IMMEDIATE`` the processes on the file queue
+on a ``WriteLock`` (an ``flock`` on ``state.db-lock``), so a waiting worker wakes the
+moment the other lets go instead of sleeping out SQLite's growing back-off while the
+other writes again and again; it waits at most ``BUSY_TIMEOUT_MS`` there, and again at
+most that long for SQLite's lock (held by something else than a capmock process).
+Amounts are exact decimal TEXT in STRICT tables, never REAL.
 With ``synchronous=NORMAL`` a committed deduction survives the process being killed;
 only a crash of the machine itself may lose the last ones.
 
 Every SQLite error met while serving (a full disk, a read-only file, a lock held past
-the busy timeout) rolls the transaction back and is raised as ``StoreUnavailableError``: a
-transaction that did not commit changed nothing, so the outcome is never in doubt.
+the busy timeout, SQLite's or the queue's) rolls the transaction back and is raised as
+``StoreUnavailableError``: a transaction that did not commit changed nothing, so the
+outcome is never in doubt.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from mock_server.stores.base import (
 )
 from mock_server.stores.failures.sqlite import SqliteFailures, create_tables
 from mock_server.stores.journals import SqliteJournal
+from mock_server.stores.writelock import LockTimeoutError, WriteLock
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 10_000
@@ -168,6 +174,7 @@ class SqliteStore:
     def __init__(
         self,
         db: sqlite3.Connection,
+        lock: WriteLock,
         url: str,
         world: World,
         version: int,
@@ -178,6 +185,7 @@ class SqliteStore:
         ledger_total: int,
     ) -> None:
         self._db = db
+        self._lock = lock
         self._url = url
         self._world, self._version = world, version
         self.resumed = resumed
@@ -222,6 +230,7 @@ class SqliteStore:
             raise
         return cls(
             db,
+            WriteLock(path.with_name(f"{path.name}-lock")),
             url,
             world,
             version,
@@ -245,13 +254,21 @@ class SqliteStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """A transaction holding the write lock from its first read; rolled back unless
-        it commits, so a failed COMMIT (a full disk) leaves no transaction open."""
-        with self._available() as db:
-            if db.in_transaction:  # a ROLLBACK that failed earlier: start clean
-                db.execute("ROLLBACK")
-            db.execute("BEGIN IMMEDIATE")
-            yield db
-            db.execute("COMMIT")
+        it commits, so a failed COMMIT (a full disk) leaves no transaction open. The
+        processes on the file queue for it on their ``WriteLock`` first."""
+        try:
+            queued = self._lock.held(BUSY_TIMEOUT_MS / 1000)
+            with queued, self._available() as db:
+                if db.in_transaction:  # a ROLLBACK that failed earlier: start clean
+                    db.execute("ROLLBACK")
+                db.execute("BEGIN IMMEDIATE")
+                yield db
+                db.execute("COMMIT")
+        except LockTimeoutError:
+            raise StoreUnavailableError(
+                f"sqlite ({self._url}): database is locked: another process kept "
+                f"the write lock for {BUSY_TIMEOUT_MS} ms"
+            ) from None
 
     @property
     def last_world(self) -> World:
@@ -440,6 +457,7 @@ class SqliteStore:
 
     async def close(self) -> None:
         self._db.close()
+        self._lock.close()
 
 
 def _create_schema(db: sqlite3.Connection, url: str, path: Path) -> None:

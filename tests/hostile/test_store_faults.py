@@ -1,6 +1,7 @@
 """Stores that fail under a running mock: Redis killed, paused, restarted empty, out of
 memory, or losing the reply to a write it made; SQLite on a full disk, on a read-only
-file system, or locked by another process.
+file system, or locked by another process (SQLite's lock, or the write lock the
+processes on one file queue on).
 
 What the mock promises (docs/reliability.md): every answer is in the envelope; while
 the store cannot be used a deduction gets 503 (9190, nothing deducted), and bad
@@ -12,7 +13,11 @@ credentials still get 401; when a write's outcome cannot be found out it gets 50
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -433,3 +438,55 @@ def test_sqlite_locked_past_its_busy_timeout_is_503(
         other.close()
     assert deduct(client).status_code == 200
     assert_every_200_is_in_the_ledger(client, 1)
+
+
+HOLD_THE_WRITE_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def test_sqlite_write_lock_held_past_the_timeout_is_503_and_let_go_when_free(
+    tmp_path: Path, in_thread: Callable[..., httpx.Client], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds the lock capmock's processes queue on before each write (as
+    one stopped in the middle of a write would): 503, never a hang, and once it is gone
+    the lock is free again, for the waits given up too."""
+    monkeypatch.setattr(sqlite_store, "BUSY_TIMEOUT_MS", 300)
+    path = tmp_path / "state.db"
+    client = in_thread(f"sqlite:///{path}")
+    assert deduct(client).status_code == 200
+    lock = tmp_path / "state.db-lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITE_LOCK, str(lock)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        for _ in range(3):
+            locked = deduct(client)
+            assert refusal(locked) == (503, 9190)
+            assert "locked" in locked.json()["errors"][0]["message"]
+        assert refusal(client.get("/__admin/health")) == (503, 9190)
+    finally:
+        holder.kill()
+        holder.wait(10)
+    fd = os.open(lock, os.O_RDONLY)
+    try:
+        wait_for("the given-up waits let the lock go", lambda: _free(fd))
+    finally:
+        os.close(fd)
+    assert deduct(client).status_code == 200
+    assert client.get("/__admin/health").json()["status"] == "ok"
+    assert_every_200_is_in_the_ledger(client, 2)
+
+
+def _free(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return True
