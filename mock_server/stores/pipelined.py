@@ -11,7 +11,8 @@ Errors are redis-py's, so that the store treats both clients alike: a reply erro
 ``ResponseError`` (``NoScriptError`` for NOSCRIPT), a connection that fails or closes
 is ``ConnectionError`` and a Redis that does not answer within ``timeout`` is
 ``TimeoutError``, for every command still waiting on that connection, which is closed.
-Nothing is sent twice: after a cut-off, whether a command ran is unknown.
+Nothing is sent twice: after a cut-off, whether a command ran is unknown, unless the
+error is ``NotSentError`` (no connection could be made: it never left).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import hashlib
 import ssl
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, Protocol, cast
 
 import hiredis
@@ -33,12 +34,20 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 Arg = str | bytes | int | float
 
 
+class NotSentError(RedisConnectionError):
+    """The command was never sent (no connection to Redis): it did not run."""
+
+
 class Commands(Protocol):
-    """What the store asks of a client on its hot path: this module's, or redis-py's."""
+    """What the store asks of a client: this module's, or ``clustered.ClusterClient``."""
 
-    async def execute_command(self, *args: Any, **options: Any) -> Any: ...
+    async def execute_command(self, *args: Arg, **options: Any) -> Any: ...
 
-    def register_script(self, script: str) -> Any: ...
+    def send(self, *args: Arg) -> Awaitable[Any]: ...
+
+    def register_script(self, script: str) -> Script: ...
+
+    async def aclose(self) -> None: ...
 
 
 class _Link(asyncio.Protocol):
@@ -79,7 +88,7 @@ class _Link(asyncio.Protocol):
 
     def send(self, packed: bytes) -> asyncio.Future[Any]:
         if self._failure is not None or self._transport is None:
-            raise self._failure or RedisConnectionError("not connected to Redis")
+            raise NotSentError(f"not sent: {self._failure or 'not connected to Redis'}")
         future = self.loop.create_future()
         self._waiting.append((future, time.monotonic()))
         if not self._out:
@@ -126,42 +135,66 @@ class _Link(asyncio.Protocol):
 class Script:
     """A Lua script, sent by its SHA1 and loaded when Redis does not know it yet."""
 
-    def __init__(self, client: Client, text: str) -> None:
+    def __init__(self, client: Commands, text: str) -> None:
         self._client = client
         self._text = text
         self.sha = hashlib.sha1(text.encode()).hexdigest()
 
     async def __call__(self, keys: Sequence[Arg] = (), args: Sequence[Arg] = ()) -> Any:
+        return await self.send(keys, args)
+
+    def send(self, keys: Sequence[Arg] = (), args: Sequence[Arg] = ()) -> Awaitable[Any]:
+        """Run the script: sent at once when the client is connected (``Client.send``)."""
+        command = ("EVALSHA", self.sha, len(keys), *keys, *args)
+        return self._loaded(self._client.send(*command), command)
+
+    async def _loaded(self, reply: Awaitable[Any], command: tuple[Arg, ...]) -> Any:
         try:
-            return await self._client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            return await reply
         except NoScriptError:
             await self._client.execute_command("SCRIPT", "LOAD", self._text)
-            return await self._client.execute_command("EVALSHA", self.sha, len(keys), *keys, *args)
+            return await self._client.execute_command(*command)
 
 
 class Client:
     """Commands over one pipelined connection to the Redis of a ``redis://``,
     ``rediss://`` or ``unix://`` URL, connected lazily and again after a failure."""
 
-    def __init__(self, url: str, *, connect_timeout: float, timeout: float) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float,
+        timeout: float,
+        scripts: list[str] | None = None,
+    ) -> None:
         self._options = parse_url(url)  # type: ignore[no-untyped-call]
         self._connect_timeout = connect_timeout
         self._timeout = timeout
         self._link: _Link | None = None
+        self._scripts = [] if scripts is None else scripts
+        """Loaded on every connection (a cluster's nodes share the list)."""
         self._connecting: asyncio.Lock | None = None
         self._connecting_loop: asyncio.AbstractEventLoop | None = None
 
     def register_script(self, script: str) -> Script:
+        self._scripts.append(script)
         return Script(self, script)
 
     async def execute_command(self, *args: Arg, **options: Any) -> Any:
         link = self._link
         if link is None or not link.usable or link.loop is not asyncio.get_running_loop():
             link = await self._relink()
-        reply = await link.send(_pack(args))
-        if isinstance(reply, ResponseError):
-            raise NoScriptError(str(reply)) if str(reply).startswith("NOSCRIPT") else reply
-        return reply
+        return await _reply(link.send(_pack(args)))
+
+    def send(self, *args: Arg) -> Awaitable[Any]:
+        """The command, written at once when this event loop is connected, so that
+        commands sent one after the other without awaiting run in that order (else
+        after connecting); its reply when awaited."""
+        link = self._link
+        if link is None or not link.usable or link.loop is not asyncio.get_running_loop():
+            return self.execute_command(*args)
+        return _reply(link.send(_pack(args)))
 
     async def _relink(self) -> _Link:
         """A connection in this event loop: a store opened before the server's loop, or
@@ -193,9 +226,16 @@ class Client:
                     if isinstance(reply, ResponseError):
                         link.close()
                         raise AuthenticationError(f"Redis refused {command[0]}: {reply}")
+                # every script known before the first command runs: concurrent first
+                # calls would each meet NOSCRIPT and be sent again out of their order
+                loading = [link.send(_pack(("SCRIPT", "LOAD", text))) for text in self._scripts]
+                for reply in await asyncio.gather(*loading):
+                    if isinstance(reply, ResponseError):
+                        link.close()
+                        raise reply
         except (OSError, TimeoutError) as error:
             link.close()
-            raise RedisConnectionError(f"cannot connect to Redis: {error or 'timed out'}") from None
+            raise NotSentError(f"cannot connect to Redis: {error or 'timed out'}") from None
         return link
 
     def _greeting(self) -> list[tuple[str, ...]]:
@@ -211,6 +251,13 @@ class Client:
         if self._link is not None:
             self._link.close()
             self._link = None
+
+
+async def _reply(sent: asyncio.Future[Any]) -> Any:
+    reply = await sent
+    if isinstance(reply, ResponseError):
+        raise NoScriptError(str(reply)) if str(reply).startswith("NOSCRIPT") else reply
+    return reply
 
 
 def _pack(command: Sequence[Arg]) -> bytes:
