@@ -4,7 +4,6 @@ reset to the default world per test; a throwaway redis-server; mocks in subproce
 from __future__ import annotations
 
 import itertools
-import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,10 +18,13 @@ from support import (
     REDIS_DATABASES,
     Clock,
     LiveMock,
+    RedisCluster,
     RedisServer,
     ServedMock,
     backend_url,
     free_port,
+    redis_answers,
+    redis_binary,
     serve_in_subprocess,
     start_server,
     stop_process,
@@ -99,15 +101,7 @@ def world_text() -> str:
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A throwaway redis-server on a free loopback port, without persistence."""
-    import redis
-
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail(
-            "redis-server is not installed, and the Redis store is tested against a real "
-            "one: install it with `apt-get install -y redis-server` (Debian/Ubuntu; .ci/run "
-            "does this) or put a redis-server on PATH."
-        )
+    binary = redis_binary("redis-server")
     port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
     command = [
@@ -121,15 +115,8 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         start_new_session=True,
     )
 
-    def answers() -> bool:
-        try:
-            with redis.Redis(port=port, socket_connect_timeout=1) as client:
-                return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
     try:
-        wait_until(answers, "redis-server", process)
+        wait_until(lambda: redis_answers(port), "redis-server", process)
         yield RedisServer(port, itertools.count(1))
     finally:
         stop_process(process)
@@ -141,7 +128,15 @@ def fresh_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return backend_url(request.param, request, tmp_path)
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A throwaway Redis Cluster of three nodes, for the session."""
+    cluster = RedisCluster.start(tmp_path_factory.mktemp("cluster"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "redis", "redis-cluster"])
 def shared_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A new, empty store of each kind that several processes can share."""
     return backend_url(request.param, request, tmp_path)

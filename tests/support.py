@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -152,6 +154,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def wait_until(
     ready: Callable[[], bool], what: str, process: subprocess.Popen | None = None
 ) -> None:
@@ -197,12 +208,130 @@ class RedisServer:
         return self.url(db)
 
 
+def redis_binary(name: str = "redis-server") -> str:
+    """The path of redis-server (or redis-cli); a failure that says how to install it if
+    there is none: the Redis store is tested against a real Redis, never skipped."""
+    binary = shutil.which(name)
+    if binary is None:
+        pytest.fail(
+            f"{name} is not installed, and the Redis store is tested against a real "
+            "one: install it with `apt-get install -y redis-server` (Debian/Ubuntu; .ci/run "
+            f"does this) or put a {name} on PATH."
+        )
+    return binary
+
+
+def redis_answers(port: int, password: str | None = None) -> bool:
+    """Whether the redis-server on this loopback port answers PING."""
+    import redis
+
+    try:
+        with redis.Redis(port=port, password=password, socket_connect_timeout=1) as client:
+            return bool(client.ping())
+    except redis.ConnectionError:
+        return False
+
+
+@dataclass
+class RedisCluster:
+    """A Redis Cluster of three masters (``redis-server --cluster-enabled yes``, joined
+    with ``redis-cli --cluster create``) on free loopback ports."""
+
+    workdir: Path
+    ports: list[int]
+    processes: list[subprocess.Popen]
+
+    @classmethod
+    def start(cls, workdir: Path, *options: str, nodes: int = 3) -> RedisCluster:
+        """Start and join the nodes, each with redis-server's ``options`` too."""
+        cluster = cls(workdir, [], [])
+        while len(cluster.ports) < nodes:
+            port = free_port()
+            # a node also listens on port + 10000, its cluster bus
+            if (
+                port + 10000 < 65536
+                and port + 10000 not in cluster.ports
+                and _bindable(port + 10000)
+            ):
+                cluster.ports.append(port)
+        try:
+            for port in cluster.ports:
+                cluster.processes.append(cluster._node(port, options))
+            for port, process in zip(cluster.ports, cluster.processes, strict=True):
+                wait_until(lambda port=port: redis_answers(port), "redis-server", process)
+            subprocess.run(
+                [
+                    *(redis_binary("redis-cli"), "--cluster", "create"),
+                    *(f"127.0.0.1:{port}" for port in cluster.ports),
+                    *("--cluster-replicas", "0", "--cluster-yes"),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            wait_until(cluster.ready, "the Redis Cluster")
+        except BaseException:
+            cluster.stop()
+            raise
+        return cluster
+
+    def _node(self, port: int, options: tuple[str, ...]) -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                *(redis_binary(), "--port", str(port), "--bind", "127.0.0.1"),
+                *("--cluster-enabled", "yes", "--cluster-config-file", f"nodes-{port}.conf"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.workdir), *options),
+            ],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def client(self, port: int) -> Any:
+        import redis
+
+        return redis.Redis(port=port, socket_connect_timeout=1, decode_responses=True)
+
+    def ready(self) -> bool:
+        """Every node says the cluster is ok and sees every slot served."""
+        for port in self.ports:
+            with self.client(port) as client:
+                info = client.execute_command("CLUSTER", "INFO")
+                if "cluster_state:ok" not in info or "cluster_slots_ok:16384" not in info:
+                    return False
+        return True
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.ports[0]}"
+
+    def owner(self, slot: int) -> int:
+        """The port of the node that serves ``slot``."""
+        with self.client(self.ports[0]) as client:
+            for start, end, node, *_ in client.execute_command("CLUSTER", "SLOTS"):
+                if start <= slot <= end:
+                    return int(node[1])
+        raise LookupError(f"no node serves slot {slot}")
+
+    def fresh_url(self) -> str:
+        """The cluster's URL, every node emptied (the tests share it one at a time)."""
+        for port in self.ports:
+            with self.client(port) as client:
+                client.flushall()
+        return self.url
+
+    def stop(self) -> None:
+        for process in self.processes:
+            stop_process(process)
+
+
 def backend_url(backend: str, request: pytest.FixtureRequest, tmp: Path) -> str:
     """A fresh store URL of one kind: a new SQLite file, an emptied Redis database."""
     if backend == "sqlite":
         return f"sqlite:///{tmp / 'state.db'}"
     if backend == "redis":
         return request.getfixturevalue("redis_server").fresh_url()
+    if backend == "redis-cluster":
+        return request.getfixturevalue("redis_cluster").fresh_url()
     return "memory"
 
 

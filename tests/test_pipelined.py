@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from redis.exceptions import AuthenticationError, ConnectionError, ResponseError, TimeoutError
-from support import RedisServer, free_port, stop_process, wait_until
+from support import RedisServer, free_port, redis_answers, stop_process, wait_until
 
 from mock_server.stores.pipelined import Client
 
@@ -28,11 +28,6 @@ def _redis(tmp: Path, *options: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         start_new_session=True,
     )
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def test_concurrent_commands_each_get_their_own_reply(redis_server: RedisServer) -> None:
@@ -94,7 +89,7 @@ def test_a_reply_error_is_raised_and_the_connection_goes_on(redis_server: RedisS
 def own_redis(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     port = free_port()
     process = _redis(tmp_path, "--port", str(port), "--requirepass", "s3cret")
-    wait_until(lambda: _listening(port), "redis-server", process)
+    wait_until(lambda: redis_answers(port, "s3cret"), "redis-server", process)
     yield port, process
     stop_process(process)
 

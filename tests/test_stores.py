@@ -90,6 +90,22 @@ def test_each_ledger_keeps_its_newest_entries_and_every_balance_stays_exact(
     assert ledger == [Decimal("3"), Decimal("4"), Decimal("5")]
 
 
+def test_a_deduction_right_after_a_reset_counts_from_the_opening_balances(
+    fresh_store_url: str,
+) -> None:
+    """No request in between reads the world again: the deduction must still land in
+    the state that the reset started, and be the only thing in it."""
+    store = open_store(fresh_store_url, load_fixtures(DEFAULT_FIXTURES))
+
+    async def deduct_reset_deduct(store: Store) -> tuple[Decimal, list[Decimal]]:
+        assert isinstance(await deduct("5")(store), Deducted)
+        await store.reset()
+        assert isinstance(await deduct("10")(store), Deducted)
+        return await state(store)
+
+    assert using(store, deduct_reset_deduct) == (Decimal("670"), [Decimal("10")])
+
+
 def test_sqlite_deletes_trimmed_rows_from_the_file(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
     store = open_store(url, load_fixtures(DEFAULT_FIXTURES), ledger_limit=3)
@@ -310,6 +326,32 @@ def test_redis_decides_again_when_another_replica_wrote_in_between(
     assert isinstance(using(store, lambda store: store.apply(SEED_USER, decide)), Deducted)
     assert seen == [Decimal("680"), seen_again]
     assert using(open_store(url), state) == after
+
+
+def test_one_processs_deductions_of_one_customer_pipeline_without_a_retry(
+    redis_server: RedisServer,
+) -> None:
+    """Each deduction is decided on the balances the ones sent before it will leave, and
+    sent before their replies: 200 at once run the compare-and-set 200 times (none
+    found other balances than expected) after one shared first read, and end exact."""
+    import redis
+
+    url = redis_server.fresh_url()
+    store = open_store(url, default_world_with("REGULAR: 680,", "REGULAR: 1000,"))
+    with redis.Redis.from_url(url) as client:
+        client.config_resetstat()
+
+        async def race(store: Store) -> list[Any]:
+            await store.world()
+            return list(await asyncio.gather(*(deduct("1.5")(store) for _ in range(200))))
+
+        outcomes = using(store, race)
+        calls = client.info("commandstats")["cmdstat_evalsha"]["calls"]
+    assert all(isinstance(outcome, Deducted) for outcome in outcomes)
+    balance, amounts = using(open_store(url), state)
+    assert (balance, len(amounts)) == (Decimal("700.0"), 200)
+    # the commits; a read, the shard (new) moved to the world's epoch, and a read again
+    assert calls == 200 + 3
 
 
 def test_unreachable_redis_is_a_clear_error() -> None:

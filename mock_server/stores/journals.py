@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import RedisError
 
 from mock_server.instrument.journal import Recorded, View, view
 from mock_server.stores.base import StoreUnavailableError
 from mock_server.stores.pipelined import Commands
 
 DROPPED = "journal_dropped"
-ATTEMPTS = 100
 Connection = Callable[[], AbstractContextManager[sqlite3.Connection]]
 
 
@@ -59,6 +56,9 @@ class SqliteJournal:
             return db.execute("DELETE FROM journal WHERE session = ?", (session,)).rowcount
 
 
+JOURNAL = "capmock:{journal}"
+DROPPED_KEY = JOURNAL + ":dropped"
+
 RECORD_SCRIPT = """
 local n = redis.call('RPUSH', KEYS[1], ARGV[1])
 local over = n - tonumber(ARGV[2])
@@ -70,59 +70,58 @@ return n
 """
 """KEYS: the journal list, the dropped counter; ARGV: the entry, the size."""
 
+ENTRIES_SCRIPT = """
+return {redis.call('LRANGE', KEYS[1], 0, -1), redis.call('GET', KEYS[2])}
+"""
+"""KEYS: the journal list, the dropped counter. Both as one snapshot."""
+
+CLEAR_SCRIPT = """
+local entries = redis.call('LRANGE', KEYS[1], 0, -1)
+local kept = {}
+if ARGV[1] ~= '' then
+  for _, text in ipairs(entries) do
+    if cjson.decode(text).session ~= ARGV[1] then kept[#kept + 1] = text end
+  end
+end
+redis.call('DEL', KEYS[1])
+for i = 1, #kept, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(kept, i, math.min(i + 999, #kept)))
+end
+return #entries - #kept
+"""
+"""KEYS: the journal list. ARGV: the session whose entries to delete ('': all of them).
+Returns how many were deleted."""
+
 
 class RedisJournal:
-    """A Redis list of rendered entries, oldest first, trimmed by one script per record."""
+    """A Redis list of rendered entries, oldest first, trimmed by one script per record.
+    Its keys share one hash slot (``{journal}``), so that it runs on Redis Cluster too."""
 
-    def __init__(
-        self, client: aioredis.Redis, hot: Commands, prefix: str, shown: str, size: int
-    ) -> None:
-        self._client = client
-        self._keys = [f"{prefix}journal", f"{prefix}journal:dropped"]
-        self._record = hot.register_script(RECORD_SCRIPT)
+    def __init__(self, client: Commands, shown: str, size: int) -> None:
+        self._keys = [JOURNAL, DROPPED_KEY]
+        self._record = client.register_script(RECORD_SCRIPT)
+        self._entries = client.register_script(ENTRIES_SCRIPT)
+        self._clear = client.register_script(CLEAR_SCRIPT)
         self._shown = shown
         self.size = size
 
-    async def record(self, entry: Recorded) -> None:
+    @contextmanager
+    def _available(self) -> Iterator[None]:
         try:
-            await self._record(keys=self._keys, args=[json.dumps(view(entry)), self.size])
+            yield
         except RedisError as error:
             raise StoreUnavailableError(f"{self._shown}: {error}") from None
 
+    async def record(self, entry: Recorded) -> None:
+        with self._available():
+            await self._record(keys=self._keys, args=[json.dumps(view(entry)), self.size])
+
     async def entries(self) -> tuple[list[View], int]:
-        try:
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.lrange(self._keys[0], 0, -1)
-                pipe.get(self._keys[1])
-                texts, dropped = await pipe.execute()
-        except RedisError as error:
-            raise StoreUnavailableError(f"{self._shown}: {error}") from None
+        with self._available():
+            texts, dropped = await self._entries(keys=self._keys)
         return [json.loads(text) for text in texts], int(dropped or 0)
 
     async def clear(self, session: str | None = None) -> int:
-        try:
-            return await self._clear(session)
-        except RedisError as error:
-            raise StoreUnavailableError(f"{self._shown}: {error}") from None
-
-    async def _clear(self, session: str | None) -> int:
-        key = self._keys[0]
-        async with self._client.pipeline() as pipe:
-            for _ in range(ATTEMPTS):
-                try:
-                    await pipe.watch(key)
-                    texts = await pipe.lrange(key, 0, -1)
-                    kept = [t for t in texts if session is not None and _session(t) != session]
-                    pipe.multi()
-                    pipe.delete(key)
-                    if kept:
-                        pipe.rpush(key, *kept)
-                    await pipe.execute()
-                    return len(texts) - len(kept)
-                except WatchError:
-                    continue
-        raise StoreUnavailableError(f"{self._shown}: the journal kept changing; nothing cleared")
-
-
-def _session(text: bytes | str) -> Any:
-    return json.loads(text).get("session")
+        with self._available():
+            cleared: int = await self._clear(keys=self._keys[:1], args=[session or ""])
+        return cleared

@@ -1,4 +1,5 @@
-"""Turn a store URL (``memory``, ``sqlite:///state.db``, ``redis://host:6379/0``) into a store."""
+"""Turn a store URL (``memory``, ``sqlite:///state.db``, ``redis://host:6379/0``,
+``redis+cluster://host:6379``) into a store."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from mock_server.model import World
 from mock_server.stores.base import LEDGER_LIMIT, LEDGER_TOTAL, Store, StoreError, redacted
 from mock_server.stores.memory import MemoryStore
 
-STORE_URLS = "memory, sqlite:///path/state.db or redis://host:port/db"
+STORE_URLS = "memory, sqlite:///path/state.db, redis://host:port/db or redis+cluster://host:port"
 MEMORY_URLS = ("memory", "memory://")
 
 
@@ -35,7 +36,7 @@ def open_store(
         from mock_server.stores.sqlite import SqliteStore
 
         return SqliteStore.open(url, world, ledger_limit, ledger_total)
-    if scheme in ("redis", "rediss"):
+    if scheme in ("redis", "rediss", "redis+cluster", "rediss+cluster"):
         from mock_server.stores.redis import RedisStore
 
         return RedisStore.open(url, world, ledger_limit)

@@ -1,36 +1,33 @@
 """The Redis store: balances and ledger shared by many mock replicas on many hosts.
 
-The rule stays in Python (``rules.deduct``); Redis only makes the step atomic, with
-optimistic locking in two round trips. A read script returns the fixture epoch and
-the customer's balances as one consistent snapshot (and the fixture text, when it is
-not the epoch this process has loaded); Python decides on it; a compare-and-set
-script then writes the new balance, appends to the ledger (trimmed to the newest
-``ledger_limit`` entries) and marks the customer touched, all only if the fixture
-epoch and every balance are still exactly those that were read. If another client
-changed either in between, nothing is written and the step starts again on fresh data,
-so no update is lost and nothing is deducted twice. A refusal needs no write: it was
-decided on one consistent snapshot. Inside one process, deductions for the same
-customer queue on a lock first, so that retries only happen between processes.
+The rule stays in Python (``rules.deduct``); Redis only makes the step atomic, by
+optimistic locking in one round trip in the common case. Each process keeps the last
+balances it saw of each customer; it decides on them, then a compare-and-set script
+writes the new balance, appends to the ledger (trimmed to the newest ``ledger_limit``
+entries) and marks the customer touched, only if the customer's shard is still at the
+epoch decided on and every balance is still exactly as seen. Otherwise nothing is
+written and the script returns the balances as they are (or the shard's epoch), and
+the rule runs again on them, so no update is lost and nothing is deducted twice. A
+refusal writes nothing, but one decided on remembered balances is decided again on a
+fresh read first. Inside one process, deductions for the same customer queue on a lock,
+so that retries only happen between processes. ``rediskeys`` lays out the keys so that
+every script touches one hash slot: the store runs on one Redis or on Redis Cluster
+(``redis+cluster://``).
 
 Faults. Any Redis error raises ``StoreUnavailableError``, except a lost reply to the
 compare-and-set: Redis may have written before the connection dropped. Each ledger
-entry carries a marker of its request, so the step then reads again, checking for
-that marker in the same snapshot: written, it answers what was written; not written,
-it decides again (the compare-and-set of the lost write can no longer succeed once
-anything changed). When Redis does not answer within ``OUTCOME_SECONDS``, or the
-ledger is full so that the entry could have been trimmed, it raises
-``OutcomeUnknownError``. redis-py never retries a command by itself here.
+entry carries a marker of its request, so the step then reads again, checking for that
+marker in the same snapshot: written, it answers what was written; not written, it
+decides again (the compare-and-set of the lost write can no longer succeed once
+anything changed). When Redis does not answer within ``OUTCOME_SECONDS``, or the ledger
+is full so that the entry could have been trimmed, it raises ``OutcomeUnknownError``.
+Nothing is ever sent twice by the client.
 
-An epoch, new each time fixtures are stored, names the world, so that a world stored
-again after Redis lost its data is never taken for one a process has cached. When the
-fixtures are gone (Redis flushed, or restarted without its data), the first process
-to notice stores again the world it serves; the others load it like any new world.
-
-Keys (all under ``capmock:``): ``fixture`` (hash: epoch, text), ``secret`` (the OAuth
-signing secret), ``balance:{userId}`` (hash: bucket key to exact decimal text, and an
-allocation's ``uniqueId`` to 1), ``ledger:{userId}`` (list of JSON entries, oldest
-first), ``touched`` (set of userIds with state, for reset), ``events`` (the last
-``eventLogId`` given).
+Each store, reset or replacement of the fixtures makes a new epoch; the state of a
+world lives under its epoch, and every shard is moved forward to the new one (deleting
+the old state) before the change is answered. When the fixtures are gone (Redis
+flushed, or restarted without its data), the first process to notice stores again the
+world it serves; the others load it like any new world.
 """
 
 from __future__ import annotations
@@ -41,7 +38,7 @@ import logging
 import secrets
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,14 +46,11 @@ from decimal import Decimal
 from typing import Any
 
 import redis
-import redis.asyncio as aioredis
-from redis.asyncio.client import Pipeline
-from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
+from redis.cluster import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError, WatchError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.maint_notifications import MaintNotificationsConfig
 from redis.retry import Retry
 
 from mock_server.errors import ApiError
@@ -64,6 +58,7 @@ from mock_server.fixtures import load_document
 from mock_server.instrument.journal import Journal
 from mock_server.model import Bucket, World
 from mock_server.rules.change import DEBIT, Change, LedgerEntry
+from mock_server.stores import rediskeys as keys
 from mock_server.stores.base import (
     Decide,
     OutcomeUnknownError,
@@ -78,140 +73,79 @@ from mock_server.stores.base import (
     redacted,
     shared_text,
 )
+from mock_server.stores.clustered import ClusterClient
 from mock_server.stores.failures.redis import RedisFailures
 from mock_server.stores.journals import RedisJournal
-from mock_server.stores.pipelined import Client
+from mock_server.stores.pipelined import Arg, Client, Commands, NotSentError
+from mock_server.stores.rediskeys import SHARDS, CustomerKeys
 
 logger = logging.getLogger("capmock")
 
-PREFIX = "capmock:"
-FIXTURE = PREFIX + "fixture"
-SECRET = PREFIX + "secret"
-TOUCHED = PREFIX + "touched"
-EVENTS = PREFIX + "events"
 CONNECT_TIMEOUT_SECONDS = 3
 COMMAND_TIMEOUT_SECONDS = 10
 OUTCOME_SECONDS = 5
 """How long a deduction whose write lost its reply keeps asking Redis what happened."""
 OUTCOME_PAUSE_SECONDS = 0.1
 MAX_ATTEMPTS = 1000
-MAX_CONNECTIONS = 64
+REMEMBERED = 100_000
+"""Customers whose last seen balances a process keeps, to decide in one round trip."""
+CONTENDED_SECONDS = 2.0
+"""How long after another process changed a customer's balances under this one's
+deductions they read before they write, one at a time."""
 CUT_OFF = (RedisConnectionError, RedisTimeoutError)
 """Errors after which a command sent may or may not have run."""
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 
-READ_SCRIPT = """
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-local text = false
-if epoch ~= ARGV[1] then text = redis.call('HGET', KEYS[1], 'text') end
-local written = false
-local kept = 0
-if ARGV[2] ~= '' then
-  local entries = redis.call('LRANGE', KEYS[3], 0, -1)
-  kept = #entries
-  for i = #entries, 1, -1 do
-    if string.find(entries[i], ARGV[2], 1, true) then written = entries[i] break end
-  end
-end
-return {epoch, text, redis.call('HGETALL', KEYS[2]), written, kept}
-"""
-"""KEYS: fixture, balance, ledger; ARGV: the epoch this process has loaded, and the
-marker of a write whose reply was lost (or ''). Returns the epoch, the fixture text
-unless it is that epoch, the balances (flat), the ledger entry carrying the marker (or
-false), and how many entries the ledger keeps (when a marker is given)."""
-
-COMMIT_SCRIPT = """
-if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
-if redis.call('HLEN', KEYS[2]) ~= (#ARGV - 7) / 2 then return 0 end
-for i = 8, #ARGV, 2 do
-  if redis.call('HGET', KEYS[2], ARGV[i]) ~= ARGV[i + 1] then return 0 end
-end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-if ARGV[7] ~= '' then redis.call('HSET', KEYS[2], ARGV[7], '1') end
-local id = redis.call('INCR', KEYS[5])
-redis.call('RPUSH', KEYS[3], '{"eventLogId": ' .. id .. ', ' .. string.sub(ARGV[4], 2))
-redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)
-redis.call('SADD', KEYS[4], ARGV[6])
-return id
-"""
-"""KEYS: fixture, balance, ledger, touched, events. ARGV: the epoch read, the bucket
-key, its new balance, the ledger entry, the ledger limit, the userId, the key of a
-marker to set to 1 (or ''), then the balances read as field, value pairs. Writes and
-returns the entry's new ``eventLogId`` only if the epoch and the balance hash are
-exactly as read; else writes nothing and returns 0."""
-
-
-SESSIONS = PREFIX + "sessions"
-"""Sorted set: each session's id, scored by when it expires (ms since the epoch)."""
-
-OPEN_SESSION_SCRIPT = """
-local live = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[1], '+inf')
-if live >= tonumber(ARGV[2]) then return live end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
-redis.call('HSET', KEYS[2], 'epoch', ARGV[5], 'own', ARGV[6])
-if ARGV[6] == '1' then redis.call('HSET', KEYS[2], 'text', ARGV[7]) end
-redis.call('PEXPIREAT', KEYS[2], ARGV[3])
-return -1
-"""
-"""KEYS: the sessions set, the session's hash; ARGV: now (ms), the limit, the expiry (ms),
-the id, its epoch, '1' when it has fixtures of its own, their text. Counts the live
-sessions and adds this one only below the limit, as one step on every replica."""
+Blocking = redis.Redis | RedisCluster
 
 
 @dataclass(frozen=True)
 class _Space:
-    """Where one namespace's state lives: the default world's, or a session's (its keys
-    under ``capmock:s:<id>:``, each customer's balance and ledger keyed by the userId)."""
+    """Where one namespace's state lives: the default world's (under its epoch), or a
+    session's (under its own namespace, new at each reset)."""
 
     session: str | None = None
+    ns: str = ""
     own: bool = False
     """The session has fixtures of its own, kept in its hash (else the store's)."""
 
-    @property
-    def prefix(self) -> str:
-        return PREFIX if self.session is None else f"{PREFIX}s:{self.session}:"
-
-    @property
-    def fixture(self) -> str:
-        return _session_key(self.session) if self.own and self.session else FIXTURE
-
-    @property
-    def touched(self) -> str:
-        return self.prefix + "touched"
-
-    def balance(self, user_id: int | str) -> str:
-        return f"{self.prefix}balance:{user_id}"
-
-    def ledger(self, user_id: int | str) -> str:
-        return f"{self.prefix}ledger:{user_id}"
-
-    def state_keys(self, users: Iterable[bytes | str]) -> list[str]:
-        names = [_text(user) for user in users]
-        return [key for name in names for key in (self.balance(name), self.ledger(name))]
-
 
 DEFAULT = _Space()
+_Where = tuple[str, int]
+"""A customer in a namespace: the namespace, the userId."""
 
 
-def _session_key(session: str) -> str:
-    return f"{PREFIX}session:{session}"
+@dataclass
+class _Attempt:
+    """One deduction's state across its attempts."""
 
-
-def _session_epoch(session: str) -> str:
-    return f"s:{session}"
+    marker: str
+    lost: Exception | None = None
+    """The first error that lost a compare-and-set's reply: its outcome is asked for."""
+    confirm: bool = False
+    """Decide on a fresh read (a refusal on remembered balances, a contended customer)."""
 
 
 def _text(value: bytes | str) -> str:
-    """A reply as text: the client decodes replies, but redis-py types them as either."""
+    """A reply as text: the clients decode replies, but redis-py types them as either."""
     return value if isinstance(value, str) else value.decode()
 
 
-def _new_epoch() -> str:
-    return secrets.token_hex(8)
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _session_ns(session: str) -> str:
+    return f"s.{session}.{secrets.token_hex(4)}"
 
 
 def _marker() -> str:
     """Names one deduction's ledger entry: ``"id": "<16 hex digits>"`` in its JSON."""
     return json.dumps({"id": secrets.token_hex(8)})[1:-1]
+
+
+def _pairs(flat: Sequence[str]) -> dict[str, str]:
+    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
 
 
 def _entry_json(entry: LedgerEntry, marker: str) -> str:
@@ -237,7 +171,6 @@ def _entry(text: str) -> LedgerEntry:
         Bucket.from_key(raw["bucket"]),
         Decimal(raw["amount"]),
         Decimal(raw["balanceAfter"]),
-        # entries written before allocations existed: deductions, and without an id
         raw.get("direction", DEBIT),
         raw.get("eventLogId", 0),
     )
@@ -249,12 +182,34 @@ def _written(text: str) -> Change:
     return Change(entry.bucket, entry.balance_after, entry)
 
 
-def _client_options() -> dict[str, Any]:
-    return {
+def _balances(seen: dict[str, str]) -> dict[Bucket, Decimal]:
+    return {Bucket.from_key(key): Decimal(text) for key, text in seen.items()}
+
+
+def _address(url: str) -> tuple[str, bool]:
+    """The ``redis://`` URL of a store URL, and whether it names a cluster."""
+    scheme, sep, rest = url.partition("://")
+    plain = CLUSTER_SCHEMES.get(scheme.lower())
+    return (f"{plain}{sep}{rest}", True) if plain else (url, False)
+
+
+def _blocking(url: str) -> Blocking:
+    """A blocking redis-py client, for start-up (before any event loop serves)."""
+    address, cluster = _address(url)
+    options: dict[str, Any] = {
         "decode_responses": True,
         "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
         "socket_timeout": COMMAND_TIMEOUT_SECONDS,
     }
+    if cluster:
+        return RedisCluster.from_url(address, **options)
+    return redis.Redis.from_url(address, retry=Retry(NoBackoff(), 0), **options)
+
+
+def _hot_client(url: str) -> Commands:
+    address, cluster = _address(url)
+    kind = ClusterClient if cluster else Client
+    return kind(address, connect_timeout=CONNECT_TIMEOUT_SECONDS, timeout=COMMAND_TIMEOUT_SECONDS)
 
 
 class RedisStore:
@@ -274,38 +229,27 @@ class RedisStore:
     ) -> None:
         self._shown = f"redis ({redacted(url)})"
         self._ledger_limit = ledger_limit
-        # A blocking pool: under a burst, requests wait for a free connection instead of
-        # failing with "too many connections".
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=MAX_CONNECTIONS,
-            timeout=COMMAND_TIMEOUT_SECONDS,
-            # never sent twice by redis-py: a write whose reply was lost is resolved here
-            retry=AsyncRetry(NoBackoff(), 0),
-            # With maintenance notifications on ("auto" by default), the pool hands out
-            # connections that Redis closed (a restart) without checking them first.
-            maint_notifications_config=MaintNotificationsConfig(enabled=False),
-            **_client_options(),
-        )
-        self._client = aioredis.Redis(connection_pool=pool)
-        # what every request asks goes through one pipelined connection (pipelined.py)
-        self._hot = Client(
-            url, connect_timeout=CONNECT_TIMEOUT_SECONDS, timeout=COMMAND_TIMEOUT_SECONDS
-        )
-        self._read = self._hot.register_script(READ_SCRIPT)
-        self._commit = self._hot.register_script(COMMIT_SCRIPT)
-        self._open = self._client.register_script(OPEN_SESSION_SCRIPT)
+        self._redis = _hot_client(url)
+        script = self._redis.register_script
+        self._store_world = script(keys.STORE_WORLD)
+        self._sweep_shard = script(keys.SWEEP)
+        self._clear = script(keys.CLEAR)
+        self._read = script(keys.READ)
+        self._commit = script(keys.COMMIT)
+        self._open = script(keys.OPEN_SESSION)
+        self._renew = script(keys.RENEW_SESSION)
+        self._end = script(keys.END_SESSION)
         self._session_worlds: dict[str, World] = {}
+        self._seen: dict[_Where, dict[str, str]] = {}
+        self._reading: dict[_Where, asyncio.Future[dict[str, str] | None]] = {}
+        self._contended: dict[_Where, float] = {}
+        self._locks: weakref.WeakValueDictionary[_Where, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         self._world, self._epoch = world, epoch
         self.resumed = resumed
         self.token_secret = token_secret
-        self.failures = RedisFailures(
-            self._client,
-            self._hot,
-            self._shown,
-            lambda: redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **_client_options()),
-        )
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.failures = RedisFailures(self._redis, self._shown, lambda: _blocking(url))
 
     @classmethod
     def open(cls, url: str, world: World | None, ledger_limit: int) -> RedisStore:
@@ -316,19 +260,27 @@ class RedisStore:
         """
         shown = redacted(url)
         try:
-            client = redis.Redis.from_url(url, retry=Retry(NoBackoff(), 0), **_client_options())
+            client = _blocking(url)
         except ValueError as error:
             raise StoreError(f"{shown}: not a usable Redis URL: {error}") from None
+        except (RedisError, RedisClusterException) as error:
+            raise StoreError(f"{shown}: cannot use Redis: {error}") from None
         try:
             client.ping()
+            if client.exists(keys.LEGACY):
+                raise StoreError(
+                    f"{shown}: holds the state of an older capmock (the key {keys.LEGACY}); "
+                    "give this one a database of its own, or empty that one (FLUSHDB)"
+                )
+            made = secrets.token_hex(32)
             if world is None:
                 world, epoch = cls._attach(client, shown)
                 resumed = True
             else:
-                epoch, resumed = cls._adopt(client, world)
-            made = secrets.token_hex(32)
-            secret = made if client.set(SECRET, made, nx=True) else client.get(SECRET) or made
-        except RedisError as error:
+                epoch, resumed = cls._adopt(client, world, made)
+            client.set(keys.SECRET, made, nx=True)
+            secret = client.get(keys.SECRET) or made
+        except (RedisError, RedisClusterException) as error:
             raise StoreError(f"{shown}: cannot use Redis: {error}") from None
         finally:
             client.close()
@@ -342,31 +294,22 @@ class RedisStore:
         )
 
     @staticmethod
-    def _adopt(client: redis.Redis, world: World) -> tuple[str, bool]:
+    def _adopt(client: Blocking, world: World, secret: str) -> tuple[str, bool]:
         """Serve ``world``: keep the state when Redis holds the same fixture text (a
-        restart, or another replica started on the same file); else replace it."""
+        restart, or another replica started on the same file); else store it with a new
+        epoch (each shard leaves the old state when it is next used)."""
         text = shared_text(world)
-        with client.pipeline() as pipe:
-            for _ in range(MAX_ATTEMPTS):
-                try:
-                    pipe.watch(FIXTURE, TOUCHED)
-                    epoch, stored = pipe.hmget(FIXTURE, "epoch", "text")
-                    if stored == text and epoch is not None:
-                        return _text(epoch), True
-                    touched = pipe.smembers(TOUCHED)
-                    epoch = _new_epoch()
-                    pipe.multi()
-                    pipe.hset(FIXTURE, mapping={"epoch": epoch, "text": text})
-                    pipe.delete(TOUCHED, *DEFAULT.state_keys(touched))
-                    pipe.execute()
-                    return epoch, False
-                except WatchError:
-                    continue
-        raise StoreError("the fixtures in Redis kept changing while starting")
+        epoch, stored = client.hmget(keys.WORLD, ["epoch", "text"])
+        if stored == text and epoch is not None:
+            return _text(epoch), True
+        epoch = client.eval(
+            keys.STORE_WORLD, 2, keys.WORLD, keys.SECRET, text, _now_us(), secret, "0"
+        )
+        return _text(epoch), False
 
     @staticmethod
-    def _attach(client: redis.Redis, shown: str) -> tuple[World, str]:
-        epoch, text = client.hmget(FIXTURE, "epoch", "text")
+    def _attach(client: Blocking, shown: str) -> tuple[World, str]:
+        epoch, text = client.hmget(keys.WORLD, ["epoch", "text"])
         if text is None or epoch is None:
             raise StoreError(f"{shown}: holds no fixtures yet; start the mock with --fixtures")
         return load_document(_text(text), f"the fixtures stored in {shown}"), _text(epoch)
@@ -383,10 +326,10 @@ class RedisStore:
     def last_world(self) -> World:
         return self._world
 
-    def _serve(self, epoch: str, text: str | None) -> World:
-        """The world of this epoch: the cached one, or loaded from its text (given when
-        the epoch is not the cached one) when another replica stored it."""
-        if epoch != self._epoch and text is not None:
+    def _serve(self, epoch: str, text: str) -> World:
+        """The world of this epoch: the cached one, or loaded from its text when another
+        replica stored it."""
+        if epoch != self._epoch:
             same = text == self._world.text
             world = self._world if same else load_document(text, f"the fixtures in {self._shown}")
             self._world, self._epoch = world, epoch
@@ -397,75 +340,73 @@ class RedisStore:
         if session is None:
             return DEFAULT
         with self._available():  # asked each time: another replica may have ended it
-            kind = await self._hot.execute_command("HGET", _session_key(session), "own")
-        if kind is None:
+            own, ns = await self._redis.execute_command(
+                "HMGET", keys.session_key(session), "own", "ns"
+            )
+        if ns is None:
             raise UnknownSessionError(session)
-        return _Space(session, kind == "1")
+        return _Space(session, ns, own == "1")
 
-    def _cached_epoch(self, space: _Space) -> str:
-        if not space.own:
-            return self._epoch
-        return _session_epoch(str(space.session)) if space.session in self._session_worlds else ""
-
-    def _world_of(self, space: _Space, epoch: str, text: str | None) -> World:
-        if not space.own or space.session is None:
-            return self._serve(epoch, text)
-        world = self._session_worlds.get(space.session)
+    async def _session_world(self, space: _Space) -> World:
+        session = str(space.session)
+        world = self._session_worlds.get(session)
         if world is None:
+            with self._available():
+                text = await self._redis.execute_command("HGET", keys.session_key(session), "text")
             if text is None:
-                raise UnknownSessionError(space.session)
-            world = load_document(text, f"the fixtures of session {space.session}")
-            self._session_worlds[space.session] = world
+                raise UnknownSessionError(session)
+            world = load_document(text, f"the fixtures of session {session}")
+            self._session_worlds[session] = world
         return world
 
     async def world(self, session: str | None = None) -> World:
         space = await self._space(session)
-        if space.own and space.session is not None:
-            if space.session not in self._session_worlds:
-                with self._available():
-                    text = await self._client.hget(space.fixture, "text")
-                return self._world_of(space, "", _text(text) if text is not None else None)
-            return self._session_worlds[space.session]
+        if space.own:
+            return await self._session_world(space)
+        return await self._current()
+
+    async def _current(self) -> World:
+        """The store's world, checked against Redis (stored again if Redis lost it)."""
         with self._available():
             for _ in range(MAX_ATTEMPTS):
-                if await self._hot.execute_command("HGET", FIXTURE, "epoch") == self._epoch:
+                epoch = await self._redis.execute_command("HGET", keys.WORLD, "epoch")
+                if epoch == self._epoch:
                     return self._world
-                epoch, text = await self._client.hmget(FIXTURE, "epoch", "text")
+                epoch, text = await self._redis.execute_command(
+                    "HMGET", keys.WORLD, "epoch", "text"
+                )
                 if epoch is not None and text is not None:
-                    return self._serve(_text(epoch), _text(text))
+                    return self._serve(epoch, text)
                 await self._reseed()  # then serve what it, or another replica, stored
         raise StoreUnavailableError(f"{self._shown}: the fixtures kept changing")
 
-    async def _store(self, world: World, *, only_if_missing: bool) -> bool:
-        """Store ``world`` with a new epoch and clear every balance and ledger, in one
-        MULTI/EXEC watching the set of customers with state, so that a concurrent
-        first deduction is not lost. With ``only_if_missing``, only when Redis holds no
-        fixtures. Returns whether it stored them."""
-        text = shared_text(world)
-        async with self._client.pipeline() as pipe:
-            for _ in range(MAX_ATTEMPTS):
-                try:
-                    await pipe.watch(FIXTURE, TOUCHED)
-                    if only_if_missing and await pipe.exists(FIXTURE):
-                        return False
-                    touched = await pipe.smembers(TOUCHED)
-                    epoch = _new_epoch()
-                    pipe.multi()
-                    pipe.hset(FIXTURE, mapping={"epoch": epoch, "text": text})
-                    pipe.delete(TOUCHED, *DEFAULT.state_keys(touched))
-                    pipe.set(SECRET, self.token_secret, nx=True)
-                    await self._execute(pipe, "storing the fixtures")
-                except WatchError:
-                    continue
-                self._world, self._epoch = world, epoch
-                return True
-        raise StoreUnavailableError(f"{self._shown}: the state kept changing; nothing was stored")
-
-    async def _execute(self, pipe: Pipeline, what: str) -> None:
+    async def _store(self, world: World | None, *, only_if_missing: bool = False) -> bool:
+        """Store ``world`` (None: the one stored, a reset) with a new epoch, then move
+        every shard to it (deleting the state of the world before). With
+        ``only_if_missing``, only when Redis holds no fixtures. Returns whether it
+        stored them."""
+        text = "" if world is None else shared_text(world)
+        args: list[Arg] = [text, _now_us(), self.token_secret, "1" if only_if_missing else "0"]
         try:
-            await pipe.execute()
+            epoch = await self._store_world(keys=[keys.WORLD, keys.SECRET], args=args)
+        except NotSentError:
+            raise
         except CUT_OFF as error:
-            raise OutcomeUnknownError(f"{self._shown}: {what}: {error}") from None
+            raise OutcomeUnknownError(f"{self._shown}: storing the fixtures: {error}") from None
+        if epoch is None:
+            return False
+        if world is None:
+            self._epoch = ""  # the text stored may not be this process's: read it again
+        else:
+            self._world, self._epoch = world, epoch
+        await asyncio.gather(*(self._sweep(shard, epoch) for shard in range(SHARDS)))
+        return True
+
+    async def _sweep(self, shard: int, epoch: str) -> str:
+        shard_epoch: str = await self._sweep_shard(
+            keys=[keys.guard_key(shard)], args=[epoch, keys.shard_prefix(shard)]
+        )
+        return shard_epoch
 
     async def _reseed(self) -> None:
         """Redis lost the fixtures: store again the world this process serves, unless
@@ -486,100 +427,207 @@ class RedisStore:
             await self._store(world, only_if_missing=False)
 
     async def reset(self, session: str | None = None) -> None:
-        space = await self._space(session)
         with self._available():
-            await self._forget(space, "the reset")
+            if session is None:
+                if not await self._store(None):
+                    await self._reseed()
+                return
+            old = await self._renew(
+                keys=[keys.session_key(session), keys.SPACES], args=[session, _session_ns(session)]
+            )
+            if old is None:
+                raise UnknownSessionError(session)
+            await self._forget(old)
 
-    async def _forget(self, space: _Space, what: str, *also: str) -> None:
-        """Delete a namespace's state (and the keys ``also`` names) in one transaction,
-        watching its set of customers with state."""
-        async with self._client.pipeline() as pipe:
-            for _ in range(MAX_ATTEMPTS):
-                try:
-                    await pipe.watch(space.touched)
-                    touched = await pipe.smembers(space.touched)
-                    pipe.multi()
-                    pipe.delete(space.touched, *space.state_keys(touched), *also)
-                    await self._execute(pipe, what)
-                    return
-                except WatchError:
-                    continue
-        raise StoreUnavailableError(f"{self._shown}: the state kept changing; {what} failed")
-
-    def _lock(self, user_id: int) -> asyncio.Lock:
-        lock = self._locks.get(user_id)
-        if lock is None:
-            lock = self._locks[user_id] = asyncio.Lock()
-        return lock
+    async def _forget(self, ns: str) -> None:
+        """Delete a namespace's state, shard by shard."""
+        await asyncio.gather(
+            *(
+                self._clear(
+                    keys=[keys.space_prefix(shard, ns) + "touched"],
+                    args=[keys.space_prefix(shard, ns)],
+                )
+                for shard in range(SHARDS)
+            )
+        )
 
     async def apply(
         self, user_id: int, decide: Decide, session: str | None = None
     ) -> Change | ApiError:
         space = await self._space(session)
-        async with self._lock(user_id):
-            with self._available():
-                return await self._apply(user_id, decide, space)
+        world = await self._session_world(space) if space.own else None
+        with self._available():
+            return await self._apply(user_id, decide, space, world)
 
-    async def _apply(self, user_id: int, decide: Decide, space: _Space) -> Change | ApiError:
-        balance_key, ledger_key = space.balance(user_id), space.ledger(user_id)
-        read_keys = [space.fixture, balance_key, ledger_key]
-        write_keys = [space.fixture, balance_key, ledger_key, space.touched, EVENTS]
-        marker, lost = _marker(), None
+    def _remember(self, where: _Where, balances: dict[str, str]) -> None:
+        seen = self._seen
+        seen.pop(where, None)
+        if len(seen) >= REMEMBERED:
+            del seen[next(iter(seen))]
+        seen[where] = balances
+
+    async def _apply(
+        self, user_id: int, decide: Decide, space: _Space, own: World | None
+    ) -> Change | ApiError:
+        """Decide on the balances this process expects (those it saw, with the changes it
+        has sent since), send the compare-and-set at once, and expect its result: the
+        next deduction of the customer is decided and sent before this one's reply, so
+        that one process's deductions of one customer pipeline. A compare-and-set that
+        finds other balances writes nothing, and the rule runs again on those.
+
+        A customer that another process wrote lately is contended: there, what this
+        process saw is likely stale and a pipeline would fail as a whole, so its
+        deductions take turns on a lock and read before they write."""
+        attempt = _Attempt(_marker())
         for _ in range(MAX_ATTEMPTS):
-            cached = self._cached_epoch(space)
-            if lost is None:
-                epoch, text, flat, _, _ = await self._read(keys=read_keys, args=[cached, ""])
+            if own is None and not self._epoch:  # reset by this process: read the world
+                await self._current()
+            world, epoch = (own, "") if own is not None else (self._world, self._epoch)
+            where = (space.ns or epoch, user_id)
+            if self._contended.get(where, 0.0) > time.monotonic():
+                async with self._lock(where):
+                    attempt.confirm = True
+                    outcome = await self._attempt(decide, world, epoch, where, attempt)
             else:
-                epoch, text, flat, written, kept = await self._ask_again(
-                    read_keys, cached, marker, lost
-                )
-                if written:
-                    return _written(written)
-                if kept >= self._ledger_limit:
-                    raise OutcomeUnknownError(
-                        f"{self._shown}: {lost}; the ledger is full, so its entry could "
-                        "have been trimmed"
-                    )
-            if epoch is None and space.own:
-                raise UnknownSessionError(str(space.session))
-            if epoch is None or (text is None and epoch != cached):
-                await self._reseed()
-                continue
-            world = self._world_of(space, epoch, text)
-            changed = {
-                Bucket.from_key(flat[i]): Decimal(flat[i + 1]) for i in range(0, len(flat), 2)
-            }
-            outcome = decide(world, opening_view(world, user_id, changed))
-            if not isinstance(outcome, Change):
-                return outcome  # decided on one consistent snapshot; nothing to write
-            args = [
-                epoch,
-                outcome.bucket.key(),
-                exact_text(outcome.balance),
-                _entry_json(outcome.entry, marker),
-                self._ledger_limit,
-                user_id,
-                outcome.marker.key() if outcome.marker is not None else "",
-                *flat,
-            ]
-            try:
-                event_id = await self._commit(keys=write_keys, args=args)
-                if event_id:
-                    return outcome.numbered(event_id)
-            except CUT_OFF as error:
-                lost = lost or error
-            # the fixture or the balances changed since the read, or the reply was lost:
-            # read again (checking for the marker) and decide again
+                outcome = await self._attempt(decide, world, epoch, where, attempt)
+            if outcome is not None:
+                return outcome
         raise StoreUnavailableError(f"{self._shown}: the balances kept changing; nothing deducted")
 
-    async def _ask_again(self, keys: list[str], cached: str, marker: str, lost: Exception) -> Any:
+    async def _attempt(
+        self, decide: Decide, world: World, epoch: str, where: _Where, attempt: _Attempt
+    ) -> Change | ApiError | None:
+        """One decision and its compare-and-set; None when it must be made again."""
+        customer = CustomerKeys.of(*where)
+        expected = None if attempt.lost is not None or attempt.confirm else self._seen.get(where)
+        fresh = False
+        if expected is None and attempt.lost is None and not attempt.confirm:
+            snapshot = await self._first_read(where, customer, epoch)
+            if snapshot is None:  # the world changed meanwhile
+                return None
+            # decide on what others of this process sent meanwhile
+            expected = self._seen.setdefault(where, snapshot)
+            fresh = expected is snapshot
+        elif expected is None:
+            guard, flat, written, _ = await self._snapshot(
+                customer.read, attempt.marker, attempt.lost
+            )
+            if written:
+                return _written(written)
+            if epoch and guard != epoch:
+                await self._follow(customer, epoch)
+                return None
+            expected, fresh = _pairs(flat), True
+        outcome = decide(world, opening_view(world, where[1], _balances(expected)))
+        if not isinstance(outcome, Change):
+            if fresh:
+                return outcome  # decided on one consistent snapshot; nothing to write
+            attempt.confirm = True  # decide again on what Redis holds now
+            return None
+        key, balance = outcome.bucket.key(), exact_text(outcome.balance)
+        unique = outcome.marker.key() if outcome.marker is not None else ""
+        sent = self._commit.send(
+            keys=customer.write,
+            args=[
+                epoch,
+                key,
+                balance,
+                _entry_json(outcome.entry, attempt.marker),
+                self._ledger_limit,
+                where[1],
+                unique,
+                customer.shard,
+                SHARDS,
+                *(item for pair in expected.items() for item in pair),
+            ],
+        )
+        after = {**expected, key: balance}
+        if unique:
+            after[unique] = "1"
+        self._remember(where, after)
+        attempt.confirm = False
+        try:
+            reply = await sent
+        except NotSentError:
+            self._seen.pop(where, None)
+            raise
+        except CUT_OFF as error:
+            attempt.lost = attempt.lost or error
+            self._seen.pop(where, None)
+            return None
+        if reply[0] > 0:
+            return outcome.numbered(reply[0])
+        if reply[0] == 0:  # other balances than expected: decide again on them
+            self._remember(where, _pairs(reply[1]))
+            self._contend(where)
+        else:  # the shard is at another epoch than this process's world
+            self._seen.pop(where, None)
+            await self._follow(customer, epoch)
+        return None
+
+    def _contend(self, where: _Where) -> None:
+        contended = self._contended
+        contended.pop(where, None)
+        if len(contended) >= REMEMBERED:
+            del contended[next(iter(contended))]
+        contended[where] = time.monotonic() + CONTENDED_SECONDS
+
+    def _lock(self, where: _Where) -> asyncio.Lock:
+        lock = self._locks.get(where)
+        if lock is None:
+            lock = self._locks[where] = asyncio.Lock()
+        return lock
+
+    async def _first_read(
+        self, where: _Where, customer: CustomerKeys, epoch: str
+    ) -> dict[str, str] | None:
+        """The balances of a customer this process has not seen: one read at a time per
+        customer, shared by the deductions that need it meanwhile. None when the world
+        changed while reading."""
+        reading = self._reading.get(where)
+        if reading is None:
+            reading = self._reading[where] = asyncio.ensure_future(self._read_at(customer, epoch))
+            reading.add_done_callback(lambda _: self._reading.pop(where, None))
+        return await asyncio.shield(reading)
+
+    async def _read_at(self, customer: CustomerKeys, epoch: str) -> dict[str, str] | None:
+        for _ in range(MAX_ATTEMPTS):
+            guard, flat, _, _ = await self._read(keys=customer.read, args=[""])
+            if not epoch or guard == epoch:
+                return _pairs(flat)
+            await self._follow(customer, epoch)
+            if self._epoch != epoch:
+                return None
+        raise StoreUnavailableError(f"{self._shown}: the fixtures kept changing")
+
+    async def _snapshot(self, read: list[str], marker: str, lost: Exception | None) -> Any:
+        """The customer's shard epoch and balances as one snapshot; after a lost reply,
+        with the entry carrying ``marker`` if it was written."""
+        if lost is None:
+            return await self._read(keys=read, args=[""])
+        guard, flat, written, kept = await self._ask_again(read, marker, lost)
+        if not written and kept >= self._ledger_limit:
+            raise OutcomeUnknownError(
+                f"{self._shown}: {lost}; the ledger is full, so its entry could have been trimmed"
+            )
+        return guard, flat, written, kept
+
+    async def _follow(self, customer: CustomerKeys, epoch: str) -> None:
+        """The customer's shard is not at the epoch decided on: load the world in force;
+        when that is the one decided on, the shard has not left the world before yet, so
+        move it forward (whoever moved the world will too)."""
+        await self._current()
+        if self._epoch == epoch:
+            await self._sweep(customer.shard, epoch)
+
+    async def _ask_again(self, read: list[str], marker: str, lost: Exception) -> Any:
         """The read script, checking for ``marker``, asked again until Redis answers,
         for at most ``OUTCOME_SECONDS``."""
         deadline = time.monotonic() + OUTCOME_SECONDS
         while True:
             try:
                 async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
-                    return await self._read(keys=keys, args=[cached, marker])
+                    return await self._read(keys=read, args=[marker])
             except (*CUT_OFF, TimeoutError) as error:
                 if time.monotonic() >= deadline:
                     raise OutcomeUnknownError(
@@ -588,35 +636,43 @@ class RedisStore:
                     ) from None
             await asyncio.sleep(OUTCOME_PAUSE_SECONDS)
 
-    async def balances(self, user_id: int, session: str | None = None) -> dict[Bucket, Decimal]:
-        world = await self.world(session)
+    async def _namespace(self, session: str | None) -> tuple[World, str]:
         space = await self._space(session)
+        if space.own:
+            return await self._session_world(space), space.ns
+        world = await self._current()
+        return world, space.ns or self._epoch
+
+    async def balances(self, user_id: int, session: str | None = None) -> dict[Bucket, Decimal]:
+        world, ns = await self._namespace(session)
         with self._available():
-            raw = await self._client.hgetall(space.balance(user_id))
-        changed = {Bucket.from_key(_text(key)): Decimal(_text(text)) for key, text in raw.items()}
-        return opening_view(world, user_id, changed)
+            balance = CustomerKeys.of(ns, user_id).balance
+            flat = await self._redis.execute_command("HGETALL", balance)
+        return opening_view(world, user_id, _balances(_pairs(flat)))
 
     async def ledger(self, user_id: int, session: str | None = None) -> list[LedgerEntry]:
-        space = await self._space(session)
+        _, ns = await self._namespace(session)
         with self._available():
-            entries = await self._client.lrange(space.ledger(user_id), 0, -1)
-        return [_entry(_text(text)) for text in entries]
+            entries = await self._redis.execute_command(
+                "LRANGE", CustomerKeys.of(ns, user_id).ledger, 0, -1
+            )
+        return [_entry(text) for text in entries]
 
     async def open_session(self, world: World | None, ttl: float, limit: int) -> Session:
         now = time.time()
         session = Session(new_session_id(), now + ttl)
         with self._available():
-            await self._sweep(now)
+            await self._sweep_sessions(now)
             live = await self._open(
-                keys=[SESSIONS, _session_key(session.id)],
+                keys=[keys.SESSIONS, keys.session_key(session.id), keys.SPACES],
                 args=[
                     int(now * 1000),
                     limit,
                     int(session.expires * 1000),
                     session.id,
-                    _session_epoch(session.id),
                     "1" if world is not None else "0",
                     shared_text(world) if world is not None else "",
+                    _session_ns(session.id),
                 ],
             )
         if live >= 0:
@@ -625,31 +681,37 @@ class RedisStore:
             self._session_worlds[session.id] = world
         return session
 
-    async def _sweep(self, now: float) -> None:
+    async def _sweep_sessions(self, now: float) -> None:
         """Forget the state of sessions that expired (Redis already dropped their hash)."""
-        expired = await self._client.zrangebyscore(SESSIONS, "-inf", int(now * 1000))
-        for session in map(str, expired):  # decoded replies
-            await self._forget(_Space(session), "sweeping an expired session")
-            await self._client.zrem(SESSIONS, session)
+        expired = await self._redis.execute_command(
+            "ZRANGEBYSCORE", keys.SESSIONS, "-inf", int(now * 1000)
+        )
+        for session in expired:
+            await self._end_session(session, "expired")
+
+    async def _end_session(self, session: str, why: str) -> bool:
+        ns = await self._end(
+            keys=[keys.session_key(session), keys.SPACES, keys.SESSIONS], args=[session, why]
+        )
+        if ns:
+            await self._forget(ns)
+        self._session_worlds.pop(session, None)
+        return ns is not None
 
     async def close_session(self, session: str) -> None:
         with self._available():
-            if not await self._client.exists(_session_key(session)):
+            if not await self._end_session(session, "close"):
                 raise UnknownSessionError(session)
-            await self._forget(_Space(session), "ending the session", _session_key(session))
-            await self._client.zrem(SESSIONS, session)
-        self._session_worlds.pop(session, None)
 
     def journal(self, size: int) -> Journal:
-        return RedisJournal(self._client, self._hot, PREFIX, self._shown, size)
+        return RedisJournal(self._redis, self._shown, size)
 
     async def check(self) -> None:
         """Read the fixtures (storing them again if Redis lost them), then write: a Redis
         out of memory or read-only refuses even this write of a value already there."""
         await self.world()
         with self._available():
-            await self._client.set(SECRET, self.token_secret, nx=True)
+            await self._redis.execute_command("SET", keys.SECRET, self.token_secret, "NX")
 
     async def close(self) -> None:
-        await self._hot.aclose()
-        await self._client.aclose()
+        await self._redis.aclose()

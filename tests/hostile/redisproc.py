@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
-from support import free_port, stop_process, wait_until
+from support import free_port, redis_answers, redis_binary, stop_process, wait_until
 
-from mock_server.stores.redis import COMMIT_SCRIPT
+from mock_server.stores.rediskeys import COMMIT
 
-COMMIT_SHA = hashlib.sha1(COMMIT_SCRIPT.encode()).hexdigest().encode()
-"""What redis-py sends (EVALSHA <sha>) to run the compare-and-set that deducts."""
+COMMIT_SHA = hashlib.sha1(COMMIT.encode()).hexdigest().encode()
+"""What the store sends (EVALSHA <sha>) to run the compare-and-set that deducts."""
 
 
 @dataclass
@@ -42,8 +41,7 @@ class RedisProcess:
         return redis.Redis(port=self.port, socket_connect_timeout=1, decode_responses=True)
 
     def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is not installed (apt-get install redis-server)"
+        binary = redis_binary("redis-server")
         persistence = ("--appendonly", "yes", "--appendfsync", "always")
         command = [
             *(binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""),
@@ -52,14 +50,7 @@ class RedisProcess:
         ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
 
-        def answers() -> bool:
-            try:
-                with self.client() as client:
-                    return bool(client.ping())
-            except redis.ConnectionError:
-                return False
-
-        wait_until(answers, "redis-server", self.process)
+        wait_until(lambda: redis_answers(self.port), "redis-server", self.process)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown, no save; connections drop at once."""
@@ -76,7 +67,7 @@ class RedisProcess:
         os.killpg(self.process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
-        if self.process is not None:
+        if self.process is not None and self.process.poll() is None:
             self.resume()
             stop_process(self.process)
 

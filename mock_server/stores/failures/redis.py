@@ -2,36 +2,38 @@
 
 Each step that must be exact across replicas (adding a fault, counting a match and
 ending the fault after ``times``, counting a request in its rate-limit window) is one
-Lua script. Keys, under ``capmock:failures:``: ``version``, ``next`` (the last fault
+Lua script. Keys, under ``capmock:{failures}:``: ``version``, ``next`` (the last fault
 number), ``faults`` (hash: id to document), ``matched`` (hash: id to count),
-``settings`` (hash); rate-limit windows are ``capmock:rate:<key>`` (hash: start, count),
-expiring after their period.
+``settings`` (hash), ``rate:<key>`` (a rate-limit window, hash: start, count, expiring
+after its period) and ``windows`` (the set of window keys). They share one hash slot,
+so that every script runs on Redis Cluster too.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import redis
-import redis.asyncio as aioredis
+from redis.cluster import RedisCluster
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mock_server.stores.base import OutcomeUnknownError, StoreError, StoreUnavailableError
-from mock_server.stores.failures.base import FAULT_ID, FailureState, Window
-from mock_server.stores.pipelined import Commands
+from mock_server.stores.failures.base import FailureState, Window
+from mock_server.stores.pipelined import Commands, NotSentError
 
-PREFIX = "capmock:failures:"
+PREFIX = "capmock:{failures}:"
 VERSION = PREFIX + "version"
 NEXT = PREFIX + "next"
 FAULTS = PREFIX + "faults"
 MATCHED = PREFIX + "matched"
 SETTINGS = PREFIX + "settings"
-RATE = "capmock:rate:"
+RATE = PREFIX + "rate:"
+WINDOWS = PREFIX + "windows"
 VERSION_SECONDS = 2.0
 WINDOW_MARGIN_MS = 60_000
 """A window's key outlives its period by this much (clocks of replicas differ a little)."""
@@ -79,32 +81,67 @@ local start = tonumber(redis.call('HGET', KEYS[1], 'start'))
 if start == nil or now >= start + tonumber(ARGV[2]) then
   redis.call('HSET', KEYS[1], 'start', ARGV[1], 'count', 1)
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]))
+  redis.call('SADD', KEYS[2], KEYS[1])
   return {ARGV[1], 1}
 end
 return {start, redis.call('HINCRBY', KEYS[1], 'count', 1)}
 """
-"""KEYS: the key's window. ARGV: now and the period (ms), the key's extra lifetime.
-Returns the window's start and its count with this request."""
+"""KEYS: the key's window, windows. ARGV: now and the period (ms), the key's extra
+lifetime. Returns the window's start and its count with this request."""
+
+FORGET_WINDOWS = """
+local function forget_windows(windows)
+  for _, key in ipairs(redis.call('SMEMBERS', windows)) do redis.call('DEL', key) end
+  redis.call('DEL', windows)
+end
+"""
+
+FORGET_SCRIPT = FORGET_WINDOWS + "forget_windows(KEYS[1])"
+"""KEYS: windows. Deletes every rate-limit window."""
+
+LOAD_SCRIPT = """
+return {redis.call('GET', KEYS[1]), redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3])}
+"""
+"""KEYS: version, faults, settings: the three as one snapshot."""
+
+CONFIGURE_SCRIPT = """
+if ARGV[2] == '1' then redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+else redis.call('HDEL', KEYS[1], ARGV[1]) end
+redis.call('INCR', KEYS[2])
+"""
+"""KEYS: settings, version. ARGV: the name, '1' to set (else delete), the value."""
+
+INSTALL_SCRIPT = (
+    FORGET_WINDOWS
+    + """
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+local faults = tonumber(ARGV[1])
+for i = 1, faults do redis.call('HSET', KEYS[1], 'f' .. i, ARGV[1 + i]) end
+for i = faults + 2, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
+redis.call('SET', KEYS[4], faults)
+redis.call('INCR', KEYS[5])
+forget_windows(KEYS[6])
+"""
+)
+"""KEYS: faults, matched, settings, next, version, windows. ARGV: the number of
+faults, their documents, then the settings as name, value pairs."""
 
 CUT_OFF = (RedisConnectionError, RedisTimeoutError)
+Blocking = redis.Redis | RedisCluster
 
 
 class RedisFailures:
-    def __init__(
-        self,
-        client: aioredis.Redis,
-        hot: Commands,
-        shown: str,
-        blocking: Callable[[], redis.Redis],
-    ) -> None:
+    def __init__(self, client: Commands, shown: str, blocking: Callable[[], Blocking]) -> None:
         self._client = client
-        self._hot = hot
         self._shown = shown
         self._blocking = blocking
         self._add = client.register_script(ADD_SCRIPT)
         self._remove = client.register_script(REMOVE_SCRIPT)
         self._count = client.register_script(COUNT_SCRIPT)
-        self._take = hot.register_script(TAKE_SCRIPT)
+        self._take = client.register_script(TAKE_SCRIPT)
+        self._forget = client.register_script(FORGET_SCRIPT)
+        self._load = client.register_script(LOAD_SCRIPT)
+        self._configure = client.register_script(CONFIGURE_SCRIPT)
 
     @contextmanager
     def _available(self, writing: str | None = None) -> Iterator[None]:
@@ -112,7 +149,7 @@ class RedisFailures:
         try:
             yield
         except CUT_OFF as error:
-            if writing is None:
+            if writing is None or isinstance(error, NotSentError):
                 raise StoreUnavailableError(f"{self._shown}: {error}") from None
             raise OutcomeUnknownError(f"{self._shown}: {writing}: {error}") from None
         except RedisError as error:
@@ -125,21 +162,19 @@ class RedisFailures:
         try:
             with self._available():
                 async with asyncio.timeout(VERSION_SECONDS):
-                    version = await self._hot.execute_command("GET", VERSION)
+                    version = await self._client.execute_command("GET", VERSION)
         except TimeoutError:
             raise StoreUnavailableError(
                 f"{self._shown}: no answer in {VERSION_SECONDS} s"
             ) from None
-        return None if version is None else _text(version)
+        return None if version is None else str(version)
 
     async def load(self) -> FailureState:
         with self._available():
-            async with self._client.pipeline(transaction=True) as pipe:
-                pipe.get(VERSION)
-                pipe.hgetall(FAULTS)
-                pipe.hgetall(SETTINGS)
-                version, faults, settings = await pipe.execute()
-        return FailureState(version, tuple(sorted(faults.items(), key=_number)), settings)
+            version, faults, settings = await self._load(keys=[VERSION, FAULTS, SETTINGS])
+        return FailureState(
+            version, tuple(sorted(_pairs(faults).items(), key=_number)), _pairs(settings)
+        )
 
     async def add(self, document: str) -> str:
         with self._available("adding the fault"):
@@ -160,67 +195,52 @@ class RedisFailures:
 
     async def matched(self) -> dict[str, int]:
         with self._available():
-            counts = await self._client.hgetall(MATCHED)
-        return {_text(fault_id): int(count) for fault_id, count in counts.items()}
+            counts = await self._client.execute_command("HGETALL", MATCHED)
+        return {fault_id: int(count) for fault_id, count in _pairs(counts).items()}
 
     async def configure(self, name: str, value: str | None) -> None:
+        args = [name, "0", ""] if value is None else [name, "1", value]
         with self._available("changing a setting"):
-            async with self._client.pipeline(transaction=True) as pipe:
-                if value is None:
-                    pipe.hdel(SETTINGS, name)
-                else:
-                    pipe.hset(SETTINGS, name, value)
-                pipe.incr(VERSION)
-                await pipe.execute()
+            await self._configure(keys=[SETTINGS, VERSION], args=args)
 
     async def take(self, key: str, now_ms: int, period_ms: int) -> Window:
         args = [now_ms, period_ms, WINDOW_MARGIN_MS]
         with self._available("counting a request"):
-            start, count = await self._take(keys=[RATE + key], args=args)
+            start, count = await self._take(keys=[RATE + key, WINDOWS], args=args)
         return Window(int(start), int(count))
 
     async def forget_windows(self) -> None:
         with self._available("forgetting the rate-limit windows"):
-            async for batch in _batches(self._client.scan_iter(match=RATE + "*", count=500)):
-                await self._client.unlink(*batch)
+            await self._forget(keys=[WINDOWS])
 
     def install(self, faults: Sequence[str], settings: Mapping[str, str | None]) -> None:
-        wanted = {name: value for name, value in settings.items() if value is not None}
+        wanted = [
+            str(item)
+            for name, value in settings.items()
+            if value is not None
+            for item in (name, value)
+        ]
         try:
-            with self._blocking() as client:
-                with client.pipeline(transaction=True) as pipe:
-                    pipe.delete(FAULTS, MATCHED, SETTINGS)
-                    if faults:
-                        numbered = {FAULT_ID.format(n): doc for n, doc in enumerate(faults, 1)}
-                        pipe.hset(FAULTS, mapping=numbered)
-                    if wanted:
-                        pipe.hset(SETTINGS, mapping=wanted)
-                    pipe.set(NEXT, len(faults))
-                    pipe.incr(VERSION)
-                    pipe.execute()
-                windows = list(client.scan_iter(match=RATE + "*", count=500))
-                for start in range(0, len(windows), 500):
-                    client.unlink(*windows[start : start + 500])
-        except RedisError as error:
+            client = self._blocking()
+            try:
+                client.eval(
+                    INSTALL_SCRIPT,
+                    6,
+                    *(FAULTS, MATCHED, SETTINGS, NEXT, VERSION, WINDOWS),
+                    str(len(faults)),
+                    *faults,
+                    *wanted,
+                )
+            finally:
+                client.close()
+        except (RedisError, RedisClusterException) as error:
             raise StoreError(
                 f"{self._shown}: cannot store the faults and settings: {error}"
             ) from None
 
 
-async def _batches(keys: AsyncIterator[Any], size: int = 500) -> AsyncIterator[list[Any]]:
-    batch: list[Any] = []
-    async for key in keys:
-        batch.append(key)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _text(value: bytes | str) -> str:
-    """A reply as text: the client decodes replies, but redis-py types them as either."""
-    return value if isinstance(value, str) else value.decode()
+def _pairs(flat: Sequence[str]) -> dict[str, str]:
+    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
 
 
 def _number(item: tuple[str, Any]) -> int:
