@@ -116,8 +116,9 @@ def main() -> None:
     envvar="CAPMOCK_STORE",
     metavar="URL",
     help="Where balances and ledgers live: memory (one process), sqlite:///state.db (kept "
-    "across restarts, shared by the workers of one host) or redis://host:6379/0 (shared by "
-    "replicas on many hosts). [env: CAPMOCK_STORE]",
+    "across restarts, shared by the workers of one host), redis://host:6379/0 (shared by "
+    "replicas on many hosts) or redis+cluster://host:6379 (the same, over a Redis "
+    "Cluster). [env: CAPMOCK_STORE]",
 )
 @click.option(
     "--workers",
