@@ -9,8 +9,10 @@ epoch decided on and every balance is still exactly as seen. Otherwise nothing i
 written and the script returns the balances as they are (or the shard's epoch), and
 the rule runs again on them, so no update is lost and nothing is deducted twice. A
 refusal writes nothing, but one decided on remembered balances is decided again on a
-fresh read first. Inside one process, deductions for the same customer queue on a lock,
-so that retries only happen between processes. ``rediskeys`` lays out the keys so that
+fresh read first. Inside one process, deductions for the same customer are sent one
+behind the other without waiting (pipelined), each decided on the balances the one
+before leaves; a customer another process wrote lately takes turns on a lock instead,
+so that one stale guess does not fail a whole pipeline. ``rediskeys`` lays out the keys so that
 every script touches one hash slot: the store runs on one Redis or on Redis Cluster
 (``redis+cluster://``).
 
@@ -123,7 +125,7 @@ class _Attempt:
     lost: Exception | None = None
     """The first error that lost a compare-and-set's reply: its outcome is asked for."""
     confirm: bool = False
-    """Decide on a fresh read (a refusal on remembered balances, a contended customer)."""
+    """Decide on a fresh read (a refusal decided on remembered balances)."""
 
 
 def _text(value: bytes | str) -> str:
@@ -477,7 +479,8 @@ class RedisStore:
 
         A customer that another process wrote lately is contended: there, what this
         process saw is likely stale and a pipeline would fail as a whole, so its
-        deductions take turns on a lock and read before they write."""
+        deductions take turns on a lock, each sent on the balances the reply before
+        carried (a compare-and-set that fails returns them: no read is needed)."""
         attempt = _Attempt(_marker())
         for _ in range(MAX_ATTEMPTS):
             if own is None and not self._epoch:  # reset by this process: read the world
@@ -486,7 +489,6 @@ class RedisStore:
             where = (space.ns or epoch, user_id)
             if self._contended.get(where, 0.0) > time.monotonic():
                 async with self._lock(where):
-                    attempt.confirm = True
                     outcome = await self._attempt(decide, world, epoch, where, attempt)
             else:
                 outcome = await self._attempt(decide, world, epoch, where, attempt)
