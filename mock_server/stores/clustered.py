@@ -94,9 +94,10 @@ class ClusterClient:
                 if kind == "MOVED":
                     await self._refresh()
                     reply = node.send(*args)
-                else:
-                    await node.execute_command("ASKING")
+                else:  # ASKING holds for the next command on the connection: send both at once
+                    asking = node.send("ASKING")
                     reply = node.send(*args)
+                    await asking
         raise ResponseError(f"the cluster redirected {args[0]!s} more than {REDIRECTIONS} times")
 
     def _all(self) -> list[Node]:
