@@ -253,6 +253,11 @@ class Client:
             self._link = None
 
 
+def pairs(flat: Sequence[str]) -> dict[str, str]:
+    """A flat reply of field, value, field, value (HGETALL's) as a dict."""
+    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
+
+
 async def _reply(sent: asyncio.Future[Any]) -> Any:
     reply = await sent
     if isinstance(reply, ResponseError):

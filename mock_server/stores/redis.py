@@ -40,7 +40,7 @@ import logging
 import secrets
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,7 +78,7 @@ from mock_server.stores.base import (
 from mock_server.stores.clustered import ClusterClient
 from mock_server.stores.failures.redis import RedisFailures
 from mock_server.stores.journals import RedisJournal
-from mock_server.stores.pipelined import Arg, Client, Commands, NotSentError
+from mock_server.stores.pipelined import Arg, Client, Commands, NotSentError, pairs
 from mock_server.stores.rediskeys import SHARDS, CustomerKeys
 
 logger = logging.getLogger("capmock")
@@ -144,10 +144,6 @@ def _session_ns(session: str) -> str:
 def _marker() -> str:
     """Names one deduction's ledger entry: ``"id": "<16 hex digits>"`` in its JSON."""
     return json.dumps({"id": secrets.token_hex(8)})[1:-1]
-
-
-def _pairs(flat: Sequence[str]) -> dict[str, str]:
-    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
 
 
 def _entry_json(entry: LedgerEntry, marker: str) -> str:
@@ -519,7 +515,7 @@ class RedisStore:
             if epoch and guard != epoch:
                 await self._follow(customer, epoch)
                 return None
-            expected, fresh = _pairs(flat), True
+            expected, fresh = pairs(flat), True
         outcome = decide(world, opening_view(world, where[1], _balances(expected)))
         if not isinstance(outcome, Change):
             if fresh:
@@ -560,7 +556,7 @@ class RedisStore:
         if reply[0] > 0:
             return outcome.numbered(reply[0])
         if reply[0] == 0:  # other balances than expected: decide again on them
-            self._remember(where, _pairs(reply[1]))
+            self._remember(where, pairs(reply[1]))
             self._contend(where)
         else:  # the shard is at another epoch than this process's world
             self._seen.pop(where, None)
@@ -596,7 +592,7 @@ class RedisStore:
         for _ in range(MAX_ATTEMPTS):
             guard, flat, _, _ = await self._read(keys=customer.read, args=[""])
             if not epoch or guard == epoch:
-                return _pairs(flat)
+                return pairs(flat)
             await self._follow(customer, epoch)
             if self._epoch != epoch:
                 return None
@@ -650,7 +646,7 @@ class RedisStore:
         with self._available():
             balance = CustomerKeys.of(ns, user_id).balance
             flat = await self._redis.execute_command("HGETALL", balance)
-        return opening_view(world, user_id, _balances(_pairs(flat)))
+        return opening_view(world, user_id, _balances(pairs(flat)))
 
     async def ledger(self, user_id: int, session: str | None = None) -> list[LedgerEntry]:
         _, ns = await self._namespace(session)

@@ -24,7 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from mock_server.stores.base import OutcomeUnknownError, StoreError, StoreUnavailableError
 from mock_server.stores.failures.base import FailureState, Window
-from mock_server.stores.pipelined import Commands, NotSentError
+from mock_server.stores.pipelined import Commands, NotSentError, pairs
 
 PREFIX = "capmock:{failures}:"
 VERSION = PREFIX + "version"
@@ -173,7 +173,7 @@ class RedisFailures:
         with self._available():
             version, faults, settings = await self._load(keys=[VERSION, FAULTS, SETTINGS])
         return FailureState(
-            version, tuple(sorted(_pairs(faults).items(), key=_number)), _pairs(settings)
+            version, tuple(sorted(pairs(faults).items(), key=_number)), pairs(settings)
         )
 
     async def add(self, document: str) -> str:
@@ -196,7 +196,7 @@ class RedisFailures:
     async def matched(self) -> dict[str, int]:
         with self._available():
             counts = await self._client.execute_command("HGETALL", MATCHED)
-        return {fault_id: int(count) for fault_id, count in _pairs(counts).items()}
+        return {fault_id: int(count) for fault_id, count in pairs(counts).items()}
 
     async def configure(self, name: str, value: str | None) -> None:
         args = [name, "0", ""] if value is None else [name, "1", value]
@@ -237,10 +237,6 @@ class RedisFailures:
             raise StoreError(
                 f"{self._shown}: cannot store the faults and settings: {error}"
             ) from None
-
-
-def _pairs(flat: Sequence[str]) -> dict[str, str]:
-    return {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)}
 
 
 def _number(item: tuple[str, Any]) -> int:
