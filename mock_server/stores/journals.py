@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-
-from redis.exceptions import RedisError
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from mock_server.instrument.journal import Recorded, View, view
-from mock_server.stores.base import StoreUnavailableError
 from mock_server.stores.pipelined import Commands
 
 DROPPED = "journal_dropped"
 Connection = Callable[[], AbstractContextManager[sqlite3.Connection]]
+Guard = Callable[[], AbstractContextManager[None]]
 
 
 class SqliteJournal:
@@ -97,20 +95,15 @@ class RedisJournal:
     """A Redis list of rendered entries, oldest first, trimmed by one script per record.
     Its keys share one hash slot (``{journal}``), so that it runs on Redis Cluster too."""
 
-    def __init__(self, client: Commands, shown: str, size: int) -> None:
+    def __init__(self, client: Commands, available: Guard, size: int) -> None:
+        """``available``: the store's guard, which turns a Redis error into
+        ``StoreUnavailableError``."""
         self._keys = [JOURNAL, DROPPED_KEY]
         self._record = client.register_script(RECORD_SCRIPT)
         self._entries = client.register_script(ENTRIES_SCRIPT)
         self._clear = client.register_script(CLEAR_SCRIPT)
-        self._shown = shown
+        self._available = available
         self.size = size
-
-    @contextmanager
-    def _available(self) -> Iterator[None]:
-        try:
-            yield
-        except RedisError as error:
-            raise StoreUnavailableError(f"{self._shown}: {error}") from None
 
     async def record(self, entry: Recorded) -> None:
         with self._available():

@@ -702,7 +702,7 @@ class RedisStore:
                 raise UnknownSessionError(session)
 
     def journal(self, size: int) -> Journal:
-        return RedisJournal(self._redis, self._shown, size)
+        return RedisJournal(self._redis, self._available, size)
 
     async def check(self) -> None:
         """Read the fixtures (storing them again if Redis lost them), then write: a Redis
