@@ -408,6 +408,32 @@ def test_the_ring_keeps_the_newest_and_counts_the_dropped(fresh_store_url: str, 
     assert (listed["kept"], listed["dropped"], listed["size"]) == (3, 2, 3)
 
 
+def test_a_page_is_the_newest_it_keeps_and_counts_every_match(
+    fresh_store_url: str, served
+) -> None:
+    store = open_store(fresh_store_url, load_fixtures(DEFAULT_FIXTURES))
+    url = served(create_app(store=store, journal_size=10))
+    with httpx.Client(base_url=url) as client:
+        sent = [
+            client.post(
+                DEDUCT.format(user_id=SEED_USER),
+                params={"source": "INSTORE"},
+                json={"pointsToBeAdjusted": points, "reasonOfReturn": REASON},
+                headers={"Authorization": basic_header("store.server", "server123")},
+            )
+            for points in ("1", "1000000", "2", "1000000", "3")
+        ]
+        newest = client.get("/__admin/requests", params={"limit": 2}).json()
+        refused = client.get("/__admin/requests", params={"status": 400, "limit": 1}).json()
+    ids = [answer.headers["X-Capmock-Request-Id"] for answer in sent]
+    assert [answer.status_code for answer in sent] == [200, 400, 200, 400, 200]
+    assert [e["id"] for e in newest["requests"]] == [ids[4], ids[3]]
+    assert (newest["matched"], newest["kept"], newest["dropped"]) == (5, 5, 0)
+    assert [e["id"] for e in refused["requests"]] == [ids[3]]
+    assert (refused["matched"], refused["kept"]) == (2, 5)
+    assert refused["requests"][0]["headers"]["authorization"] == "Basic store.server:***"
+
+
 def test_journal_size_zero_turns_it_off(served) -> None:
     url = served(create_app(load_fixtures(DEFAULT_FIXTURES), journal_size=0))
     with httpx.Client(base_url=url) as client:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mock_server.errors import ApiError, Code
-from mock_server.instrument.journal import View
+from mock_server.instrument.journal import Page, View
 from mock_server.instrument.verify import PatternError, matching, verify
 from mock_server.runtime import Runtime
 
@@ -21,35 +21,38 @@ async def _entries(runtime: Runtime) -> tuple[list[View], int]:
     return await runtime.journal.entries()
 
 
+FILTERS = (
+    ("session", "session"),
+    ("userId", "userId"),
+    ("path", "path"),
+    ("status", "status"),
+    ("code", "code"),
+    ("fault", "fault"),
+)
+"""The listing's query parameters, and the field of the entry's summary each one matches."""
+
+
 async def listed(runtime: Runtime, filters: Mapping[str, Any]) -> dict[str, Any]:
     """The newest entries first, filtered; ``since`` is a time (ISO 8601) or a request id."""
-    entries, dropped = await _entries(runtime)
+    wanted = [(key, filters[name]) for name, key in FILTERS if filters.get(name) is not None]
     since = filters.get("since")
     after = _time(since) if since else None
-    shown = [
-        entry
-        for entry in reversed(entries)
-        if all(
-            filters.get(name) is None or entry[key] == filters[name]
-            for name, key in (
-                ("session", "session"),
-                ("userId", "userId"),
-                ("path", "path"),
-                ("status", "status"),
-                ("code", "code"),
-                ("fault", "fault"),
-            )
-        )
-        and (
+
+    def keep(entry: View) -> bool:
+        return all(entry[key] == value for key, value in wanted) and (
             since is None or (entry["time"] >= after if after is not None else entry["id"] > since)
         )
-    ]
+
     limit = filters.get("limit") or LIMIT
+    if runtime.journal is None:
+        page = Page([], 0, 0, 0)
+    else:
+        page = await runtime.journal.page(keep if wanted or since else None, limit)
     return {
-        "requests": shown[:limit],
-        "matched": len(shown),
-        "kept": len(entries),
-        "dropped": dropped,
+        "requests": page.entries,
+        "matched": page.matched,
+        "kept": page.kept,
+        "dropped": page.dropped,
         "size": runtime.journal.size if runtime.journal else 0,
     }
 

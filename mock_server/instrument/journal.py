@@ -2,10 +2,11 @@
 bounded ring (the oldest entries go first, and how many went is counted).
 
 The memory journal keeps each entry as it was captured and renders it only when the
-admin API first asks (then keeps the rendering, so that a console polling the journal
-does not render 10,000 entries a second); the shared journals (``stores/journals.py``)
-store the rendered entry, credentials already hidden, so that every worker and replica
-reads the same.
+admin API shows it (then keeps the rendering); a listing filters on each entry's
+``summary``, the few fields a filter names, so that a console polling the newest 100
+does not render the 10,000 kept. The shared journals (``stores/journals.py``) store the
+rendered entry, credentials already hidden, so that every worker and replica reads the
+same.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import itertools
 import os
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from itertools import islice
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs
 
 import jwt
@@ -63,11 +65,27 @@ class Recorded:
     """0 when no answer went out (a fault reset, closed or held the connection)."""
     response: bytes
     duration: float
+    summarized: View | None = None
     rendered: View | None = None
 
     @property
     def session(self) -> str | None:
         return self.exchange.session
+
+
+Entry = TypeVar("Entry")
+Keep = Callable[[View], bool]
+"""A listing's filter, given each entry's ``summary`` (or its whole view)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """The newest entries a filter keeps, newest first, and the counts a listing shows."""
+
+    entries: list[View]
+    matched: int
+    kept: int
+    dropped: int
 
 
 class Journal(Protocol):
@@ -78,6 +96,9 @@ class Journal(Protocol):
 
     async def entries(self) -> tuple[list[View], int]:
         """Every entry kept, oldest first, and how many were dropped so far."""
+
+    async def page(self, keep: Keep | None, limit: int) -> Page:
+        """The newest ``limit`` entries ``keep`` accepts (every entry when None)."""
 
     async def clear(self, session: str | None = None) -> int:
         """Forget every entry (only the session's, when one is named); how many went."""
@@ -100,6 +121,10 @@ class MemoryJournal:
     async def entries(self) -> tuple[list[View], int]:
         return [_rendered(entry) for entry in self._kept], self._dropped
 
+    async def page(self, keep: Keep | None, limit: int) -> Page:
+        newest = reversed(self._kept)
+        return paged(newest, _summary, _rendered, keep, limit, len(self._kept), self._dropped)
+
     async def clear(self, session: str | None = None) -> int:
         before = len(self._kept)
         if session is None:
@@ -109,10 +134,54 @@ class MemoryJournal:
         return before - len(self._kept)
 
 
+def paged(
+    newest_first: Iterable[Entry],
+    summary_of: Callable[[Entry], View],
+    view_of: Callable[[Entry], View],
+    keep: Keep | None,
+    limit: int,
+    kept: int,
+    dropped: int,
+) -> Page:
+    """The page of the first ``limit`` entries of ``newest_first`` that ``keep`` accepts
+    (all of them when None: then only ``limit`` are read); only those shown are rendered."""
+    if keep is None:
+        return Page([view_of(e) for e in islice(newest_first, limit)], kept, kept, dropped)
+    shown: list[View] = []
+    matched = 0
+    for entry in newest_first:
+        if keep(summary_of(entry)):
+            matched += 1
+            if len(shown) < limit:
+                shown.append(view_of(entry))
+    return Page(shown, matched, kept, dropped)
+
+
+def _summary(entry: Recorded) -> View:
+    if entry.summarized is None:
+        entry.summarized = summary(entry)
+    return entry.summarized
+
+
 def _rendered(entry: Recorded) -> View:
     if entry.rendered is None:
         entry.rendered = view(entry)
     return entry.rendered
+
+
+def summary(entry: Recorded) -> View:
+    """The fields of the entry a listing filters on, as ``view`` shows them."""
+    exchange = entry.exchange
+    return {
+        "id": exchange.request_id,
+        "time": datetime.fromtimestamp(entry.time, UTC).isoformat(timespec="milliseconds"),
+        "path": entry.path,
+        "status": entry.status or None,
+        "session": exchange.session,
+        "userId": exchange.user_id,
+        "code": exchange.code,
+        "fault": exchange.fault,
+    }
 
 
 def view(entry: Recorded) -> View:
@@ -133,26 +202,19 @@ def view(entry: Recorded) -> View:
     except UnicodeDecodeError:
         text = None
     return {
-        "id": exchange.request_id,
-        "time": datetime.fromtimestamp(entry.time, UTC).isoformat(timespec="milliseconds"),
+        **_summary(entry),
         "method": entry.method,
-        "path": entry.path,
         "query": query,
         "headers": _headers(entry.headers),
         "body": text,
         "bodyBase64": None if text is not None else base64.b64encode(entry.body).decode(),
-        "status": entry.status or None,
         "response": entry.response.decode("utf-8", "replace"),
         "durationMs": round(entry.duration * 1000, 3),
-        "session": exchange.session,
         "operation": exchange.operation,
-        "userId": exchange.user_id,
         "source": sources[-1] if sources else None,
         "rule": exchange.rule,
-        "code": exchange.code,
         "outcome": outcome,
         "explanation": explanation,
-        "fault": exchange.fault,
     }
 
 

@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from mock_server.instrument.journal import Recorded, View, view
+from mock_server.instrument.journal import Keep, Page, Recorded, View, paged, view
 from mock_server.stores.pipelined import Commands
 
 DROPPED = "journal_dropped"
@@ -44,14 +44,35 @@ class SqliteJournal:
     async def entries(self) -> tuple[list[View], int]:
         with self._read() as db:
             rows = db.execute("SELECT entry FROM journal ORDER BY seq").fetchall()
-            dropped = db.execute("SELECT value FROM setting WHERE name = ?", (DROPPED,)).fetchone()
-        return [json.loads(text) for (text,) in rows], int(dropped[0]) if dropped else 0
+            dropped = self._dropped(db)
+        return [json.loads(text) for (text,) in rows], dropped
+
+    async def page(self, keep: Keep | None, limit: int) -> Page:
+        with self._read() as db:
+            rows = db.execute(
+                "SELECT entry, (SELECT count(*) FROM journal) FROM journal ORDER BY seq DESC"
+                + (" LIMIT ?" if keep is None else ""),
+                (limit,) if keep is None else (),
+            ).fetchall()
+            dropped = self._dropped(db)
+        kept = rows[0][1] if rows else 0
+        views = (json.loads(text) for text, _ in rows)
+        return paged(views, _itself, _itself, keep, limit, kept, dropped)
 
     async def clear(self, session: str | None = None) -> int:
         with self._write() as db:
             if session is None:
                 return db.execute("DELETE FROM journal").rowcount
             return db.execute("DELETE FROM journal WHERE session = ?", (session,)).rowcount
+
+    @staticmethod
+    def _dropped(db: sqlite3.Connection) -> int:
+        row = db.execute("SELECT value FROM setting WHERE name = ?", (DROPPED,)).fetchone()
+        return int(row[0]) if row else 0
+
+
+def _itself(entry: View) -> View:
+    return entry
 
 
 JOURNAL = "capmock:{journal}"
@@ -68,10 +89,16 @@ return n
 """
 """KEYS: the journal list, the dropped counter; ARGV: the entry, the size."""
 
-ENTRIES_SCRIPT = """
-return {redis.call('LRANGE', KEYS[1], 0, -1), redis.call('GET', KEYS[2])}
+NEWEST_SCRIPT = """
+local n = tonumber(ARGV[1])
+local first = 0
+if n > 0 then first = -n end
+return {redis.call('LLEN', KEYS[1]), redis.call('LRANGE', KEYS[1], first, -1),
+        redis.call('GET', KEYS[2])}
 """
-"""KEYS: the journal list, the dropped counter. Both as one snapshot."""
+"""KEYS: the journal list, the dropped counter. ARGV: how many of the newest entries to
+return (0: all). Returns how many are kept, those entries oldest first, and how many
+were dropped, as one snapshot."""
 
 CLEAR_SCRIPT = """
 local entries = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -100,7 +127,7 @@ class RedisJournal:
         ``StoreUnavailableError``."""
         self._keys = [JOURNAL, DROPPED_KEY]
         self._record = client.register_script(RECORD_SCRIPT)
-        self._entries = client.register_script(ENTRIES_SCRIPT)
+        self._newest = client.register_script(NEWEST_SCRIPT)
         self._clear = client.register_script(CLEAR_SCRIPT)
         self._available = available
         self.size = size
@@ -111,8 +138,16 @@ class RedisJournal:
 
     async def entries(self) -> tuple[list[View], int]:
         with self._available():
-            texts, dropped = await self._entries(keys=self._keys)
+            _, texts, dropped = await self._newest(keys=self._keys, args=[0])
         return [json.loads(text) for text in texts], int(dropped or 0)
+
+    async def page(self, keep: Keep | None, limit: int) -> Page:
+        with self._available():
+            kept, texts, dropped = await self._newest(
+                keys=self._keys, args=[limit if keep is None else 0]
+            )
+        views = (json.loads(text) for text in reversed(texts))
+        return paged(views, _itself, _itself, keep, limit, kept, int(dropped or 0))
 
     async def clear(self, session: str | None = None) -> int:
         with self._available():
