@@ -43,8 +43,10 @@ class MemoryStore:
     ``apply`` never awaits between reading and writing, so on one event loop it is
     atomic without a lock. The ledgers keep the entries of the newest ``ledger_total``
     deductions, and at most ``ledger_limit`` per customer: ``_order`` lists the kept
-    deductions oldest first, and an entry that a customer's own limit already dropped
-    (or whose session ended) is skipped when its turn to go comes.
+    deductions oldest first, by session, customer and ``eventLogId`` (plain values, so
+    that it holds no entry a customer's own limit dropped, and the garbage collector
+    has nothing in it to scan), and an entry that a customer's own limit already
+    dropped (or whose session ended) is skipped when its turn to go comes.
 
     A session is one more ``_State``: empty change maps over the store's world (or its
     own), so that making one copies nothing.
@@ -68,7 +70,7 @@ class MemoryStore:
         self.failures = MemoryFailures()
         self._default = _State()
         self._sessions: dict[str, _State] = {}
-        self._order: deque[tuple[_State, int, LedgerEntry]] = deque()
+        self._order: deque[tuple[str | None, int, int | None]] = deque()
         self._event_ids = itertools.count(1)
 
     @property
@@ -116,19 +118,22 @@ class MemoryStore:
             changed[outcome.bucket] = outcome.balance
             if outcome.marker is not None:
                 changed[outcome.marker] = Decimal(1)
-            self._record(state, user_id, outcome.entry)
+            self._record(state, session, user_id, outcome.entry)
         return outcome
 
-    def _record(self, state: _State, user_id: int, entry: LedgerEntry) -> None:
+    def _record(self, state: _State, session: str | None, user_id: int, entry: LedgerEntry) -> None:
         ledger = state.ledgers.get(user_id)
         if ledger is None:
             ledger = state.ledgers[user_id] = deque(maxlen=self._ledger_limit)
         ledger.append(entry)
-        self._order.append((state, user_id, entry))
+        self._order.append((session, user_id, entry.event_id))
         if len(self._order) > self._ledger_total:
-            owner, oldest_user, oldest = self._order.popleft()
-            kept = owner.ledgers.get(oldest_user)  # None once reset or its session ended
-            if kept and kept[0] is oldest:
+            name, oldest_user, oldest = self._order.popleft()
+            owner = self._default if name is None else self._sessions.get(name)
+            if owner is None:  # its session ended
+                return
+            kept = owner.ledgers.get(oldest_user)  # None once reset
+            if kept and kept[0].event_id == oldest:
                 kept.popleft()
                 if not kept:
                     del owner.ledgers[oldest_user]

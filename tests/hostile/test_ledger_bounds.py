@@ -88,6 +88,19 @@ def test_the_memory_store_stops_growing_at_its_bound() -> None:
     assert grown < 100_000  # 5,000 entries more would take about 2 MB
 
 
+def test_the_memory_store_lets_go_of_what_a_customers_own_limit_dropped() -> None:
+    store = open_store("memory", load_document(WORLD, "many.yaml"), ledger_limit=10)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        asyncio.run(deduct_all(store, [1] * 5000, "one customer"))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(asyncio.run(store.ledger(1))) == 10
+    assert grown < 800_000, grown  # 4,990 entries dropped, kept, would take about 2.5 MB
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_serve_takes_the_bound_from_ledger_entries(
     serve: Callable[..., ServedMock], tmp_path: Path, workers: int
