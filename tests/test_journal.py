@@ -390,39 +390,34 @@ def test_clearing_forgets_everything(journal: LiveMock) -> None:
     assert entries(journal) == []
 
 
+def deduct_each(client: httpx.Client, amounts: str) -> list[httpx.Response]:
+    """One deduction from the seed customer per amount (space-separated), in order."""
+    return [
+        client.post(
+            DEDUCT.format(user_id=SEED_USER),
+            params={"source": "INSTORE"},
+            json={"pointsToBeAdjusted": points, "reasonOfReturn": REASON},
+            headers={"Authorization": basic_header("store.server", "server123")},
+        )
+        for points in amounts.split()
+    ]
+
+
 def test_the_ring_keeps_the_newest_and_counts_the_dropped(fresh_store_url: str, served) -> None:
     store = open_store(fresh_store_url, load_fixtures(DEFAULT_FIXTURES))
     url = served(create_app(store=store, journal_size=3))
     with httpx.Client(base_url=url) as client:
-        sent = [
-            client.post(
-                DEDUCT.format(user_id=SEED_USER),
-                params={"source": "INSTORE"},
-                json={"pointsToBeAdjusted": str(n), "reasonOfReturn": REASON},
-                headers={"Authorization": basic_header("store.server", "server123")},
-            ).headers["X-Capmock-Request-Id"]
-            for n in range(1, 6)
-        ]
+        sent = [a.headers["X-Capmock-Request-Id"] for a in deduct_each(client, "1 2 3 4 5")]
         listed = client.get("/__admin/requests").json()
     assert [e["id"] for e in listed["requests"]] == sent[:1:-1]
     assert (listed["kept"], listed["dropped"], listed["size"]) == (3, 2, 3)
 
 
-def test_a_page_is_the_newest_it_keeps_and_counts_every_match(
-    fresh_store_url: str, served
-) -> None:
+def test_a_page_is_the_newest_it_keeps_and_counts_every_match(fresh_store_url: str, served) -> None:
     store = open_store(fresh_store_url, load_fixtures(DEFAULT_FIXTURES))
     url = served(create_app(store=store, journal_size=10))
     with httpx.Client(base_url=url) as client:
-        sent = [
-            client.post(
-                DEDUCT.format(user_id=SEED_USER),
-                params={"source": "INSTORE"},
-                json={"pointsToBeAdjusted": points, "reasonOfReturn": REASON},
-                headers={"Authorization": basic_header("store.server", "server123")},
-            )
-            for points in ("1", "1000000", "2", "1000000", "3")
-        ]
+        sent = deduct_each(client, "1 1000000 2 1000000 3")
         newest = client.get("/__admin/requests", params={"limit": 2}).json()
         refused = client.get("/__admin/requests", params={"status": 400, "limit": 1}).json()
     ids = [answer.headers["X-Capmock-Request-Id"] for answer in sent]
