@@ -58,10 +58,11 @@ async def listed(runtime: Runtime, filters: Mapping[str, Any]) -> dict[str, Any]
 
 
 async def shown(runtime: Runtime, request_id: str) -> View:
-    entries, _ = await _entries(runtime)
-    for entry in entries:
-        if entry["id"] == request_id:
-            return entry
+    """One entry, found on the summaries: only that one is rendered."""
+    if runtime.journal is not None:
+        page = await runtime.journal.page(lambda entry: entry["id"] == request_id, 1)
+        if page.entries:
+            return page.entries[0]
     raise ApiError.of(Code.NOT_FOUND, method="GET", path=f"/__admin/requests/{request_id}")
 
 
