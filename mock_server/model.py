@@ -154,6 +154,10 @@ class World:
     not listed accepts ``LOOKUP_NAMES``."""
     award_strategies: dict[int, AwardStrategy] = field(default_factory=dict, hash=False)
     expiry_strategies: dict[int, ExpiryStrategy] = field(default_factory=dict, hash=False)
+    buckets: dict[tuple[int, str, str], Bucket] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
+    """The Buckets of the opening balances, one object each, shared by every customer."""
     text: str | None = field(default=None, compare=False, repr=False)
     """The YAML or JSON text the world was loaded from (None when loaded from a parsed
     mapping). Shared stores persist this text and other workers load it again: the
@@ -176,6 +180,11 @@ class World:
             for name, value in identifiers.items()
         }
         object.__setattr__(self, "by_identifier", index)
+
+    def bucket(self, program_id: int, kind: str, name: str) -> Bucket:
+        """The fixtures' own Bucket for this balance, or a new one: a deduction shares it
+        rather than making one more object for the journal and the ledger to keep."""
+        return self.buckets.get((program_id, kind, name)) or Bucket(program_id, kind, name)
 
     def accepts(self, operation: str, name: str) -> bool:
         """Whether the lookup ``operation`` takes the identifier ``name``."""

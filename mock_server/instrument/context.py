@@ -29,7 +29,7 @@ class Decision(Protocol):
     def explain(self) -> str: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class Exchange:
     """One request to the Capillary API and what was decided about it."""
 

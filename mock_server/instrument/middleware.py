@@ -90,7 +90,7 @@ class Instrument:
             scope["method"],
             scope["path"],
             scope["query_string"],
-            scope["headers"],
+            tuple(scope["headers"]),
             b"".join(wire.body),
             wire.status,
             b"".join(wire.response),

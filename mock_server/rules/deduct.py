@@ -205,9 +205,9 @@ def deduct(
                 f"program {program.id} has the currencies [{known}], not {request.currency!r}",
                 request,
             )
-        bucket = Bucket(program.id, CURRENCY, request.currency)
+        bucket = world.bucket(program.id, CURRENCY, request.currency)
     else:
-        bucket = Bucket(program.id, POINTS, request.category)
+        bucket = world.bucket(program.id, POINTS, request.category)
 
     places = decimal_places(amount)
     if places > program.round_decimals:
